@@ -1,0 +1,84 @@
+"""`audit_record()`: the one way an audit event is written (DESIGN §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+
+from apps.audit.actions import AuditAction
+from apps.audit.models import GENESIS_HASH, AuditEvent
+from apps.common.http import REDACTED, SECRET_NAMES
+from apps.common.logging import request_meta_var
+
+# Serializes chain appends on PostgreSQL for the rest of the caller's transaction.
+_CHAIN_LOCK_KEY = 0x5357_4244  # "SWBD"
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace the values of secret-looking keys, recursively."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if _is_secret_key(str(k)) else mask_secrets(v)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def _is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in SECRET_NAMES or "token" in lowered or "secret" in lowered
+
+
+def _label_for(obj: Model | None) -> str:
+    if obj is None:
+        return ""
+    label = getattr(obj, "label", None)
+    return str(label if isinstance(label, str) else obj)[:255]
+
+
+def audit_record(
+    *,
+    action: AuditAction | str,
+    actor: Any = None,
+    actor_label: str | None = None,
+    client: Any = None,
+    target: Model | None = None,
+    target_label: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction.
+
+    `actor` is a User or None; `actor_label` names a non-human actor ("system",
+    "webhook:tiktok", "connect-link"). Labels are snapshots so the log stays readable after
+    renames and deletions. Secrets in `data` are masked.
+    """
+    action = AuditAction(action)
+    meta = request_meta_var.get()
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            actor=actor,
+            actor_label=(actor_label or (actor.label if actor else "system"))[:255],
+            action=action.value,
+            client=client,
+            client_label=_label_for(client),
+            target_type=(target._meta.label_lower if target is not None else "")[:64],
+            target_id=str(target.pk) if target is not None else "",
+            target_label=(target_label if target_label is not None else _label_for(target))[:255],
+            data=mask_secrets(data or {}),
+            ip=meta.ip,
+            user_agent=meta.user_agent,
+            request_id=meta.request_id,
+            prev_hash=last or GENESIS_HASH,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event

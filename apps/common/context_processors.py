@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def switchboard(request: HttpRequest) -> dict[str, object]:
+    return {
+        "DEMO_MODE": settings.DEMO,
+        "EMULATOR_ENABLED": settings.EMULATOR_ENABLED,
+    }

@@ -1,0 +1,294 @@
+"""Switchboard settings: everything comes from the environment (django-environ).
+
+Groups follow DESIGN §12. Production secrets have no default; demo mode (`SWITCHBOARD_DEMO=1`,
+set by `scripts/run`) and tests generate what they need.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+TESTING = "pytest" in sys.modules or env.bool("SWITCHBOARD_TESTING", default=False)
+DEMO = env.bool("SWITCHBOARD_DEMO", default=False)
+DEBUG = env.bool("DEBUG", default=False)
+
+# --- Secrets ------------------------------------------------------------------------------------
+# Outside debug/demo/tests these must be set; the app refuses to start and names what is missing.
+_REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS")
+if not (DEBUG or DEMO or TESTING):
+    _missing = [name for name in _REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
+    if _missing:
+        raise ImproperlyConfigured(
+            "Switchboard refuses to start with DEBUG off: set "
+            + ", ".join(_missing)
+            + " in the environment (see .env.example)."
+        )
+
+# Development fallbacks are only reachable when DEBUG, DEMO or TESTING is on (checked above).
+SECRET_KEY = env.str("SECRET_KEY", default="") or "insecure-dev-only-" + "x" * 40
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# First key encrypts, every key decrypts (apps/common/crypto.py).
+TOKEN_ENCRYPTION_KEYS = env.list(
+    "TOKEN_ENCRYPTION_KEYS",
+    default=["ZGV2LW9ubHktdG9rZW4ta2V5LWRvLW5vdC11c2UtISE="],
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Applications -------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "csp",
+    "apps.common",
+    "apps.staff",
+    "apps.clients",
+    "apps.audit",
+    "apps.platforms",
+    "apps.emulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.common.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "apps.common.context_processors.switchboard",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker share one SQLite file: WAL + IMMEDIATE transactions + a busy timeout avoid
+    # "database is locked" (DESIGN §3). WAL itself is switched on in apps.common.apps.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth (django-allauth) ----------------------------------------------------------------------
+AUTH_USER_MODEL = "staff.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_ADAPTER = "apps.staff.adapters.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT", default=300)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Switchboard"
+# Admins must enrol MFA before using the console (DESIGN §1); off in the demo for easy evaluation.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not (DEMO or TESTING))
+USERSESSIONS_TRACK_ACTIVITY = True
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+
+# --- Sessions and cookies -----------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and not DEMO and not TESTING:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Content Security Policy (django-csp 4) -----------------------------------------------------
+# Strict: our own scripts and styles only, no inline code, no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# --- Static and media ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEMO or DEBUG
+
+# --- Email --------------------------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <switchboard@localhost>")
+
+# --- Internationalisation -----------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Background work (django-q2) ----------------------------------------------------------------
+# `retry` must exceed the longest task run plus its queue wait, or the broker re-delivers a task
+# that is still running (DESIGN §3). `max_attempts` bounds re-delivery of a failing task.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER: dict[str, object] = {
+    "name": env.str("Q_CLUSTER_NAME", default="switchboard"),
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=300),
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 1,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+# A heartbeat older than this makes /healthz report the worker as down.
+WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
+
+# --- Platforms (DESIGN §9, PLATFORMS.md) --------------------------------------------------------
+# The sandbox lives in this same process under /_emulator/; production points these at the real
+# hosts. Application code cannot tell the two apart.
+EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEMO or DEBUG or TESTING)
+EMULATOR_FORCE = env.bool("EMULATOR_FORCE", default=TESTING)
+_EMULATOR_BASE = env.str("EMULATOR_BASE_URL", default=PUBLIC_BASE_URL + "/_emulator").rstrip("/")
+_USE_EMULATOR_HOSTS = EMULATOR_ENABLED and env.bool("PLATFORMS_USE_EMULATOR", default=True)
+TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sbx-tiktok-client-key")
+TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sbx-tiktok-client-secret")
+INSTAGRAM_APP_ID = env.str("INSTAGRAM_APP_ID", default="990000000000001")
+INSTAGRAM_APP_SECRET = env.str("INSTAGRAM_APP_SECRET", default="sbx-instagram-app-secret")
+INSTAGRAM_GRAPH_VERSION = env.str("INSTAGRAM_GRAPH_VERSION", default="v23.0")
+PLATFORM_BASE_URLS = {
+    "tiktok_auth": _EMULATOR_BASE + "/tiktok" if _USE_EMULATOR_HOSTS else "https://www.tiktok.com",
+    "tiktok_api": (
+        _EMULATOR_BASE + "/tiktok-api" if _USE_EMULATOR_HOSTS else "https://open.tiktokapis.com"
+    ),
+    "instagram_auth": (
+        _EMULATOR_BASE + "/instagram" if _USE_EMULATOR_HOSTS else "https://www.instagram.com"
+    ),
+    "instagram_api": (
+        _EMULATOR_BASE + "/instagram-api" if _USE_EMULATOR_HOSTS else "https://api.instagram.com"
+    ),
+    "instagram_graph": (
+        _EMULATOR_BASE + "/instagram-graph" if _USE_EMULATOR_HOSTS else "https://graph.instagram.com"
+    ),
+}
+# Outbound HTTP (apps/common/http.py): (connect, read) seconds.
+HTTP_TIMEOUT = (env.float("HTTP_CONNECT_TIMEOUT", default=5.0), env.float("HTTP_READ_TIMEOUT", default=30.0))
+
+# --- Logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.common.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+    },
+}
+
+if os.environ.get("SWITCHBOARD_SHOW_SETTINGS"):  # pragma: no cover - debugging aid
+    print({"DEBUG": DEBUG, "DEMO": DEMO, "DATABASE": DATABASES["default"]["ENGINE"]})

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import include, path
+
+from apps.common import views as common_views
+
+urlpatterns = [
+    path("", common_views.dashboard, name="dashboard"),
+    path("healthz", common_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("apps.staff.urls")),
+    path("clients/", include("apps.clients.urls")),
+    path("audit/", include("apps.audit.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.EMULATOR_ENABLED:
+    # DESIGN §9: never mounted in production by accident.
+    if not (settings.DEBUG or settings.EMULATOR_FORCE):
+        raise ImproperlyConfigured(
+            "EMULATOR_ENABLED is set while DEBUG is off. The sandbox must not run in production; "
+            "set EMULATOR_FORCE=1 if you really mean to mount it."
+        )
+    urlpatterns.append(path("_emulator/", include("apps.emulator.urls")))
