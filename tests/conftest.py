@@ -1,0 +1,45 @@
+"""Shared fixtures: an admin, a manager, a staff member on the client's team and an outsider."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.clients.models import Client
+from apps.staff.models import Role, User
+from tests.factories import ClientFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(name="Ada Admin", email="ada@agency.example", role=Role.ADMIN)
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return UserFactory(name="Max Manager", email="max@agency.example", role=Role.MANAGER)
+
+
+@pytest.fixture
+def staff_member(db: None) -> User:
+    return UserFactory(name="Sam Staff", email="sam@agency.example", role=Role.STAFF)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """A staff member who is on no team of `client`."""
+    return UserFactory(name="Olive Outsider", email="olive@agency.example", role=Role.STAFF)
+
+
+@pytest.fixture
+def other_manager(db: None) -> User:
+    """A manager who neither manages `client` nor is on its team."""
+    return UserFactory(name="Mia Othermanager", email="mia@agency.example", role=Role.MANAGER)
+
+
+@pytest.fixture
+def client_obj(db: None, manager: User, staff_member: User) -> Client:
+    """A client managed by `manager`, with `staff_member` on its team."""
+    client = ClientFactory(name="Northwind Coffee", account_manager=manager)
+    MembershipFactory(client=client, user=manager)
+    MembershipFactory(client=client, user=staff_member)
+    return client
