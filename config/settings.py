@@ -265,6 +265,15 @@ PLATFORM_BASE_URLS = {
         _EMULATOR_BASE + "/instagram-graph" if _USE_EMULATOR_HOSTS else "https://graph.instagram.com"
     ),
 }
+# Fixed, distinct redirect URI per platform (mix-up defence, DESIGN §10). TikTok's review rejects
+# redirect paths containing "tiktok" (PLATFORMS §1.2), hence the neutral aliases.
+OAUTH_REDIRECT_PATHS = {"tiktok": "/oauth/callback/tt/", "instagram": "/oauth/callback/ig/"}
+# Where the platforms (or the sandbox) deliver webhooks and callbacks (receivers: issue 4).
+WEBHOOK_PATHS = {
+    "tiktok": "/webhooks/tt/",
+    "instagram_deauthorize": "/webhooks/ig/deauthorize/",
+    "instagram_data_deletion": "/webhooks/ig/data-deletion/",
+}
 # Outbound HTTP (apps/common/http.py): (connect, read) seconds.
 HTTP_TIMEOUT = (env.float("HTTP_CONNECT_TIMEOUT", default=5.0), env.float("HTTP_READ_TIMEOUT", default=30.0))
 
