@@ -7,6 +7,11 @@ from django.urls import include, path
 
 from apps.common import views as common_views
 
+# Django's admin is for superusers only (DESIGN §11); everyone else uses the console.
+admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
+    request.user.is_active and request.user.is_superuser
+)
+
 urlpatterns = [
     path("", common_views.dashboard, name="dashboard"),
     path("healthz", common_views.healthz, name="healthz"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
 
 from apps.audit.models import GENESIS_HASH, AuditEvent
 
@@ -38,3 +41,49 @@ def _iter_events(batch_size: int) -> Iterator[AuditEvent]:
             return
         yield from batch
         last_id = batch[-1].id
+
+
+def audit_events_for_client(*, client: Any) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(client=client).select_related("actor").order_by("-id")
+
+
+def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
+    """Admins: everything. Managers: events of the clients they can see. Others: nothing."""
+    from apps.clients.access import clients_visible_to, is_admin
+
+    if is_admin(user):
+        return AuditEvent.objects.all()
+    if getattr(user, "is_authenticated", False) and user.role == "manager":
+        return AuditEvent.objects.filter(client__in=clients_visible_to(user).values("pk"))
+    return AuditEvent.objects.none()
+
+
+def audit_event_page(
+    *,
+    user: Any,
+    client_id: int | None = None,
+    action: str = "",
+    text: str = "",
+    before_id: int | None = None,
+    limit: int = 50,
+) -> tuple[list[AuditEvent], int | None]:
+    """One page of events, newest first, with keyset pagination (no COUNT over millions of rows).
+
+    Returns the events and the id to pass as `before_id` for the next page (None at the end).
+    """
+    qs = audit_events_visible_to(user)
+    if client_id:
+        qs = qs.filter(client_id=client_id)
+    if action:
+        qs = qs.filter(action=action)
+    if text:
+        qs = qs.filter(
+            Q(actor_label__icontains=text)
+            | Q(target_label__icontains=text)
+            | Q(client_label__icontains=text)
+        )
+    if before_id:
+        qs = qs.filter(id__lt=before_id)
+    events = list(qs.order_by("-id")[: limit + 1])
+    next_before = events[limit - 1].id if len(events) > limit else None
+    return events[:limit], next_before

@@ -2,5 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
+from apps.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.audit_list, name="list"),
+]

@@ -1,0 +1,69 @@
+"""Health of the moving parts: database, broker and the worker's heartbeat (DESIGN §12)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from apps.common.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        logger.exception("Health check: database unreachable")
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def check_broker() -> dict[str, Any]:
+    """The queue the worker reads: Redis when REDIS_URL is set, else the ORM broker's table."""
+    try:
+        from django_q.brokers import get_broker
+
+        broker = get_broker()
+        if not broker.ping():
+            return {"ok": False, "broker": type(broker).__name__}
+        depth = broker.queue_size()
+    except Exception as exc:
+        logger.exception("Health check: broker unreachable")
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "broker": type(broker).__name__, "queued": depth}
+
+
+def check_worker() -> dict[str, Any]:
+    beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
+    if beat is None:
+        return {"ok": False, "last_heartbeat": None, "reason": "no heartbeat yet"}
+    age = (timezone.now() - beat.beat_at).total_seconds()
+    ok = age <= settings.WORKER_HEARTBEAT_MAX_AGE
+    return {
+        "ok": ok,
+        "last_heartbeat": beat.beat_at.isoformat(),
+        "age_seconds": int(age),
+        "cluster": beat.cluster,
+    }
+
+
+def health_report() -> dict[str, Any]:
+    checks = {"database": check_database(), "broker": check_broker(), "worker": check_worker()}
+    return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+def heartbeat_record(*, cluster: str) -> None:
+    """Called by the scheduled heartbeat task: one row per cluster, updated in place."""
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(cluster=cluster, defaults={"beat_at": now})
+    WorkerHeartbeat.objects.filter(beat_at__lt=now - timedelta(days=7)).delete()
+    cache.set("switchboard:last_heartbeat", now.isoformat(), timeout=None)

@@ -1,0 +1,70 @@
+"""Production configuration, checked in fresh interpreters with a controlled environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "switchboard.agency.example",
+    "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "sqlite:////tmp/switchboard-settings-test.sqlite3",
+}
+
+
+def run_manage(*args: str, extra_env: dict[str, str] | None = None, drop: tuple[str, ...] = ()):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SWITCHBOARD_", "EMULATOR_", "PYTEST"))}
+    env.pop("REDIS_URL", None)
+    env.update(PRODUCTION)
+    env.update(extra_env or {})
+    for name in drop:
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS"])
+def test_it_refuses_to_start_without_a_production_secret(missing):
+    result = run_manage("check", drop=(missing,))
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr and missing in result.stderr
+
+
+def test_check_deploy_is_clean_in_production():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_sandbox_refuses_to_mount_with_debug_off():
+    result = run_manage("check", extra_env={"EMULATOR_ENABLED": "1"})
+    assert result.returncode != 0
+    assert "EMULATOR_FORCE" in result.stderr
+
+
+def test_the_sandbox_mounts_when_forced():
+    result = run_manage("check", extra_env={"EMULATOR_ENABLED": "1", "EMULATOR_FORCE": "1"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_worker_retries_after_its_timeout_and_gives_up_eventually(settings):
+    q = settings.Q_CLUSTER
+    assert q["retry"] > q["timeout"]
+    assert q["max_attempts"] >= 1 and q["ack_failures"] is True
+
+
+def test_redis_url_selects_the_redis_broker():
+    code = "from django.conf import settings; print(settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
+    result = run_manage("shell", "--no-imports", "-c", code, extra_env={"REDIS_URL": "redis://127.0.0.1:6379/3"})
+    assert result.stdout.split() == ["redis://127.0.0.1:6379/3", "None"], result.stderr
+    result = run_manage("shell", "--no-imports", "-c", code)
+    assert result.stdout.split() == ["None", "default"], result.stderr
