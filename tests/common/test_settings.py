@@ -68,3 +68,12 @@ def test_redis_url_selects_the_redis_broker():
     assert result.stdout.split() == ["redis://127.0.0.1:6379/3", "None"], result.stderr
     result = run_manage("shell", "--no-imports", "-c", code)
     assert result.stdout.split() == ["None", "default"], result.stderr
+
+
+def test_every_environment_variable_is_documented():
+    import re
+
+    settings_src = (ROOT / "config" / "settings.py").read_text()
+    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - {"SWITCHBOARD_TESTING"}
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert used - documented == set()

@@ -1,0 +1,140 @@
+"""Every URL that takes an object id, against every role (DESIGN §10: "every object URL tested
+against every role").
+
+The walk finds every URL pattern with a parameter. A pattern missing from MATRIX (and not in
+NOT_OBJECT_URLS with a reason) fails the suite, so a new view cannot ship without its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from apps.clients.models import ClientMembership
+from apps.staff.models import Invitation
+
+ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
+
+# Patterns with parameters that are not our objects, and why.
+NOT_OBJECT_URLS = {
+    "staff:accept": "public invitation link; the token is the credential (tests/staff)",
+}
+NOT_OBJECT_NAMESPACES = {
+    "emulator": "the platform sandbox plays TikTok/Instagram; it has its own auth",
+    "admin": "Django admin, superusers only",
+}
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            child_ns = ":".join(x for x in (ns, p.namespace) if x) if p.namespace else ns
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), child_ns)
+        elif isinstance(p, URLPattern):
+            full = prefix + str(p.pattern)
+            name = f"{ns}:{p.name}" if ns and p.name else (p.name or "")
+            if "<" in full or getattr(p.pattern, "converters", None) or "(?P<" in full:
+                yield name, full
+
+
+def _object_url_names() -> set[str]:
+    names = set()
+    for name, route in _walk(get_resolver().url_patterns):
+        namespace = name.split(":")[0] if ":" in name else ""
+        if namespace in NOT_OBJECT_NAMESPACES or name in NOT_OBJECT_URLS:
+            continue
+        if route.startswith("accounts/"):
+            continue  # allauth's own keyed URLs (password reset keys etc.): allauth's checks
+        if route.startswith("admin/"):
+            continue  # Django admin: superusers only (tests/common/test_admin_site.py)
+        names.add(name or route)
+    return names
+
+
+# url name -> (method, kwargs builder, expected status per role)
+Builder = Callable[[dict[str, Any]], dict[str, Any]]
+CLIENT_VIEW = {"admin": 200, "manager": 200, "team_staff": 200, "outsider": 404, "other_manager": 404, "anonymous": 302}
+CLIENT_MANAGE_GET = {"admin": 200, "manager": 200, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
+CLIENT_MANAGE_POST = {"admin": 302, "manager": 302, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
+ADMIN_ONLY_POST = {"admin": 302, "manager": 404, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
+
+
+def _slug(w: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": w["client"].slug}
+
+
+def _membership(w: dict[str, Any]) -> dict[str, Any]:
+    m = ClientMembership.objects.get(client=w["client"], user=w["team_staff"])
+    return {"slug": w["client"].slug, "membership_id": m.pk}
+
+
+def _invitation(w: dict[str, Any]) -> dict[str, Any]:
+    inv = Invitation.objects.create(
+        email="newcomer@agency.example",
+        token_hash=Invitation.hash_token("t0k3n"),
+        invited_by=w["admin"],
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    return {"pk": inv.pk}
+
+
+def _other_user(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": w["team_staff"].pk}
+
+
+MATRIX: dict[str, tuple[str, Builder, dict[str, int]]] = {
+    "clients:detail": ("get", _slug, CLIENT_VIEW),
+    "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
+    "clients:archive": ("post", _slug, CLIENT_MANAGE_POST),
+    "clients:unarchive": ("post", _slug, CLIENT_MANAGE_POST),
+    "clients:member_add": ("post", _slug, CLIENT_MANAGE_POST),
+    "clients:member_remove": ("post", _membership, CLIENT_MANAGE_POST),
+    "staff:invitation_revoke": ("post", _invitation, ADMIN_ONLY_POST),
+    "staff:invitation_resend": ("post", _invitation, ADMIN_ONLY_POST),
+    "staff:role": ("post", _other_user, ADMIN_ONLY_POST),
+    "staff:deactivate": ("post", _other_user, ADMIN_ONLY_POST),
+    "staff:reactivate": ("post", _other_user, ADMIN_ONLY_POST),
+}
+
+
+def test_every_object_url_has_a_row():
+    missing = _object_url_names() - set(MATRIX)
+    assert not missing, f"Add these URLs to the permission matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(admin_user, manager, staff_member, outsider, other_manager, client_obj) -> dict[str, Any]:
+    return {
+        "admin": admin_user, "manager": manager, "team_staff": staff_member,
+        "outsider": outsider, "other_manager": other_manager, "client": client_obj,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+def test_role_gets_the_expected_status(client, world, url_name, role):
+    method, build, expected = MATRIX[url_name]
+    url = reverse(url_name, kwargs=build(world))
+    if role != "anonymous":
+        client.force_login(world[role])
+    response = getattr(client, method)(url)
+    assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
+    if role == "anonymous":
+        assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_deactivated_users_old_session_gets_nothing(client, world):
+    user = world["team_staff"]
+    client.force_login(user)
+    assert client.get(reverse("clients:detail", kwargs=_slug(world))).status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get(reverse("clients:detail", kwargs=_slug(world)))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
