@@ -26,8 +26,13 @@ STAMP="$VENV/.switchboard-installed"
 WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "→ Installing dependencies (first run takes a minute)"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  mkdir -p "$ROOT/var"
+  if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+         "$VENV/bin/python" -m pip install -e ".[dev]"; } > "$ROOT/var/pip.log" 2>&1; then
+    tail -30 "$ROOT/var/pip.log" >&2
+    echo "Installing dependencies failed; the full log is in var/pip.log." >&2
+    exit 1
+  fi
   echo "$WANT" > "$STAMP"
 fi
 PY="$VENV/bin/python"

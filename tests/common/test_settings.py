@@ -22,6 +22,7 @@ PRODUCTION = {
 def run_manage(*args: str, extra_env: dict[str, str] | None = None, drop: tuple[str, ...] = ()):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SWITCHBOARD_", "EMULATOR_", "PYTEST"))}
     env.pop("REDIS_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
     env.update(PRODUCTION)
     env.update(extra_env or {})
     for name in drop:
