@@ -1,0 +1,112 @@
+"""The sandbox's own sign-in and consent pages (DESIGN §9), one implementation for both platforms.
+
+Invalid client ids, redirect URIs or scopes get an error page — like the real platforms, the
+sandbox never redirects to a URI it could not validate. Everything else ends in a redirect to
+`redirect_uri` with a code or with `error=access_denied`.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+
+from apps.emulator.common import redirect_uri_problem, with_query
+from apps.emulator.grants import (
+    GrantRefused,
+    app_credentials,
+    denial_url,
+    grant,
+    parse_scopes,
+    required_scopes,
+)
+from apps.emulator.models import Platform, SandboxAccount
+
+BRAND = {Platform.TIKTOK: "TikTok (sandbox)", Platform.INSTAGRAM: "Instagram (sandbox)"}
+
+
+def _error_page(request: HttpRequest, platform: str, message: str) -> HttpResponse:
+    return render(
+        request,
+        "emulator/consent_error.html",
+        {"brand": BRAND[Platform(platform)], "message": message},
+        status=400,
+    )
+
+
+def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
+    """GET shows the account picker and scope toggles; POST approves or denies."""
+    params = request.GET
+    client_param = "client_key" if platform == Platform.TIKTOK else "client_id"
+    client_id, _ = app_credentials(platform)
+    if params.get(client_param) != client_id:
+        return _error_page(request, platform, f"Invalid {client_param}: this app is not known.")
+    redirect_uri = params.get("redirect_uri", "")
+    problem = redirect_uri_problem(redirect_uri, allow_query=platform != Platform.TIKTOK)
+    if problem:
+        return _error_page(request, platform, problem)
+    state = params.get("state", "")
+    if params.get("response_type") != "code":
+        if platform == Platform.TIKTOK:
+            return HttpResponseRedirect(
+                with_query(
+                    redirect_uri,
+                    {
+                        "error": "unsupported_response_type",
+                        "error_description": "response_type must be code",
+                        "state": state,
+                    },
+                )
+            )
+        return _error_page(request, platform, "response_type must be code.")
+    scopes, unknown = parse_scopes(platform, params.get("scope", ""))
+    if unknown or not scopes:
+        if platform == Platform.TIKTOK:
+            return HttpResponseRedirect(
+                with_query(
+                    redirect_uri,
+                    {
+                        "error": "invalid_scope",
+                        "error_description": "Unknown scope: " + ",".join(unknown),
+                        "state": state,
+                    },
+                )
+            )
+        return _error_page(request, platform, "Invalid Scopes: " + ", ".join(unknown or ["∅"]))
+
+    accounts = list(SandboxAccount.objects.filter(platform=platform))
+    required = required_scopes(platform)
+    error = ""
+    chosen_key = ""
+    if request.method == "POST":
+        if request.POST.get("decision") != "allow":
+            return HttpResponseRedirect(denial_url(platform, redirect_uri, state))
+        chosen_key = request.POST.get("account", "")
+        account = next((a for a in accounts if a.key == chosen_key), None)
+        if account is None:
+            error = "Choose the account to sign in with."
+        else:
+            ticked = set(request.POST.getlist("scopes"))
+            granted = [s for s in scopes if s in required or s in ticked]
+            try:
+                url, _code = grant(
+                    account=account, scopes=granted, redirect_uri=redirect_uri, state=state
+                )
+            except GrantRefused as exc:
+                error = str(exc)
+            else:
+                return HttpResponseRedirect(url)
+    scope_rows = [{"name": s, "required": s in required} for s in scopes]
+    return render(
+        request,
+        "emulator/consent.html",
+        {
+            "brand": BRAND[Platform(platform)],
+            "platform": platform,
+            "accounts": accounts,
+            "chosen_key": chosen_key,
+            "scope_rows": scope_rows,
+            "redirect_host": redirect_uri.split("/")[2],
+            "error": error,
+            "action": request.get_full_path(),
+        },
+    )

@@ -1,0 +1,231 @@
+"""JSON control API for tests: `/_emulator/control/api/…` (CSRF-exempt; exists only when the
+sandbox is mounted). Documented in docs/sandbox.md."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from apps.emulator import actions, clock, state
+from apps.emulator.common import redirect_uri_problem
+from apps.emulator.control import serialize
+from apps.emulator.control.services import (
+    ControlError,
+    account_add,
+    account_update,
+    config_update,
+    fault_add,
+)
+from apps.emulator.faults import ENDPOINTS, presets_for
+from apps.emulator.grants import GrantRefused, grant, parse_scopes, required_scopes
+from apps.emulator.models import (
+    FaultRule,
+    InstagramContainer,
+    LedgerEntry,
+    SandboxAccount,
+    SandboxToken,
+    TikTokPublish,
+    WebhookDelivery,
+)
+from apps.emulator.tiktok.posting import settle_all
+
+View = Callable[..., HttpResponse]
+
+
+def _reply(payload: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(payload, status=status, safe=False)
+
+
+def control_view(*methods: str) -> Callable[[View], View]:
+    """CSRF-exempt JSON view: parses the body into `request.data`, maps ControlError to 400."""
+
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @require_http_methods(list(methods))
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            state.get_config()  # seeds lazily
+            data: Any = {}
+            if request.body:
+                try:
+                    data = json.loads(request.body)
+                except ValueError:
+                    return _reply({"error": "the body must be JSON"}, 400)
+            if not isinstance(data, dict):
+                return _reply({"error": "the body must be a JSON object"}, 400)
+            request.data = data  # type: ignore[attr-defined]
+            try:
+                return view(request, *args, **kwargs)
+            except (ControlError, ValueError) as exc:
+                return _reply({"error": str(exc)}, 400)
+
+        return wrapped
+
+    return decorator
+
+
+@control_view("GET")
+def overview(request: HttpRequest) -> HttpResponse:
+    """GET api/state — everything at once."""
+    settle_all()
+    return _reply(
+        {
+            "config": serialize.config(state.get_config()),
+            "accounts": [serialize.account(a) for a in SandboxAccount.objects.all()],
+            "tokens": [
+                serialize.token(t) for t in SandboxToken.objects.select_related("account")[:200]
+            ],
+            "faults": [serialize.fault(f) for f in FaultRule.objects.all()],
+            "ledger": [serialize.ledger(e) for e in LedgerEntry.objects.select_related("account")],
+            "publishes": [
+                serialize.publish(p) for p in TikTokPublish.objects.select_related("account")
+            ],
+            "containers": [
+                serialize.container(c) for c in InstagramContainer.objects.select_related("account")
+            ],
+            "webhooks": [serialize.delivery(d) for d in WebhookDelivery.objects.all()[:100]],
+        }
+    )
+
+
+@control_view("POST")
+def reset(request: HttpRequest) -> HttpResponse:
+    """POST api/reset — forget everything and seed the default accounts again."""
+    state.reset()
+    return _reply({"ok": True})
+
+
+@control_view("GET", "POST")
+def accounts(request: HttpRequest) -> HttpResponse:
+    """GET lists accounts; POST {platform, key, username, …traits} creates one."""
+    if request.method == "POST":
+        return _reply(serialize.account(account_add(request.data)), 201)  # type: ignore[attr-defined]
+    return _reply([serialize.account(a) for a in SandboxAccount.objects.all()])
+
+
+@control_view("GET", "POST", "PATCH")
+def account_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """GET one account; POST/PATCH {trait: value, …} changes traits."""
+    account = get_object_or_404(SandboxAccount, key=key)
+    if request.method != "GET":
+        account_update(account, request.data)  # type: ignore[attr-defined]
+    return _reply(serialize.account(account))
+
+
+@control_view("POST")
+def account_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
+    """POST api/accounts/<key>/<action> {reason?} — a platform-side action."""
+    account = get_object_or_404(SandboxAccount, key=key)
+    reason = int(request.data.get("reason", 1))  # type: ignore[attr-defined]
+    return _reply(actions.perform(account, action, reason=reason))
+
+
+@control_view("POST")
+def authorize(request: HttpRequest) -> HttpResponse:
+    """POST api/authorize {account, scopes, redirect_uri, state} — approve the consent page
+    headlessly; returns the callback URL the browser would be sent to."""
+    data = request.data  # type: ignore[attr-defined]
+    account = get_object_or_404(SandboxAccount, key=str(data.get("account", "")))
+    redirect_uri = str(data.get("redirect_uri", ""))
+    problem = redirect_uri_problem(redirect_uri, allow_query=account.platform != "tiktok")
+    if problem:
+        raise ControlError(problem)
+    raw = data.get("scopes", "")
+    scopes, unknown = parse_scopes(
+        account.platform, ",".join(raw) if isinstance(raw, list) else raw
+    )
+    if unknown:
+        raise ControlError(f"unknown scopes {unknown}")
+    scopes = list(dict.fromkeys([*sorted(required_scopes(account.platform)), *scopes]))
+    try:
+        url, code = grant(
+            account=account,
+            scopes=scopes,
+            redirect_uri=redirect_uri,
+            state=str(data.get("state", "")),
+        )
+    except GrantRefused as exc:
+        raise ControlError(str(exc)) from exc
+    return _reply({"redirect": url, "code": code.value, "scopes": scopes})
+
+
+@control_view("GET", "POST", "DELETE")
+def faults(request: HttpRequest) -> HttpResponse:
+    """GET lists rules and endpoint names; POST adds a rule; DELETE clears all (or ?endpoint=)."""
+    if request.method == "POST":
+        return _reply(serialize.fault(fault_add(request.data)), 201)  # type: ignore[attr-defined]
+    if request.method == "DELETE":
+        rules = FaultRule.objects.all()
+        if request.GET.get("endpoint"):
+            rules = rules.filter(endpoint=request.GET["endpoint"])
+        deleted, _ = rules.delete()
+        return _reply({"deleted": deleted})
+    return _reply(
+        {
+            "rules": [serialize.fault(f) for f in FaultRule.objects.all()],
+            "endpoints": {name: presets_for(name) for name in ENDPOINTS},
+        }
+    )
+
+
+@control_view("DELETE")
+def fault_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deleted, _ = FaultRule.objects.filter(pk=pk).delete()
+    return _reply({"deleted": deleted})
+
+
+@control_view("GET", "POST")
+def clock_view(request: HttpRequest) -> HttpResponse:
+    """GET the sandbox time; POST {seconds} (or {hours}/{days}) advances it."""
+    if request.method == "POST":
+        data = request.data  # type: ignore[attr-defined]
+        try:
+            seconds = float(data.get("seconds", 0)) + 3600 * float(data.get("hours", 0))
+            seconds += 86400 * float(data.get("days", 0))
+        except (TypeError, ValueError) as exc:
+            raise ControlError("seconds/hours/days must be numbers") from exc
+        clock.advance(seconds)
+    config = state.get_config()
+    return _reply({"now": clock.now(), "offset_seconds": config.clock_offset_seconds})
+
+
+@control_view("GET", "POST", "PATCH")
+def config(request: HttpRequest) -> HttpResponse:
+    """GET the knobs; POST/PATCH {field: value} changes them (lifetimes, delays, targets…)."""
+    if request.method != "GET":
+        config_update(request.data)  # type: ignore[attr-defined]
+    return _reply(serialize.config(state.get_config()))
+
+
+@control_view("GET")
+def ledger(request: HttpRequest) -> HttpResponse:
+    """GET api/ledger[?platform=&account=] — everything published (settles due tasks first)."""
+    settle_all()
+    entries = LedgerEntry.objects.select_related("account")
+    if request.GET.get("platform"):
+        entries = entries.filter(platform=request.GET["platform"])
+    if request.GET.get("account"):
+        entries = entries.filter(account__key=request.GET["account"])
+    return _reply([serialize.ledger(e) for e in entries])
+
+
+@control_view("GET")
+def tokens_list(request: HttpRequest) -> HttpResponse:
+    """GET api/tokens[?account=] — masked."""
+    rows = SandboxToken.objects.select_related("account")
+    if request.GET.get("account"):
+        rows = rows.filter(account__key=request.GET["account"])
+    return _reply([serialize.token(t) for t in rows])
+
+
+@control_view("GET")
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """GET api/webhooks — deliveries the sandbox sent (newest first)."""
+    return _reply([serialize.delivery(d) for d in WebhookDelivery.objects.all()[:200]])

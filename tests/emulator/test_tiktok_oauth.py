@@ -1,0 +1,284 @@
+"""TikTok Login Kit in the sandbox: consent page, token grants, rotation, revoke, user info."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.test import Client
+
+from tests.emulator.conftest import (
+    CONTROL,
+    REDIRECT,
+    TT,
+    TT_WWW,
+    Outbox,
+    bearer,
+    control,
+    query_of,
+    tiktok_tokens,
+)
+
+AUTHORIZE = TT_WWW + "/v2/auth/authorize/"
+
+
+def _authorize_url(**overrides: str) -> str:
+    params = {
+        "client_key": settings.TIKTOK_CLIENT_KEY,
+        "scope": "user.info.basic,video.publish,video.list",
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "state": "xyz",
+    }
+    params.update(overrides)
+    return AUTHORIZE + "?" + urlencode(params)
+
+
+def _token(client: Client, **data: str) -> Any:
+    body = {
+        "client_key": settings.TIKTOK_CLIENT_KEY,
+        "client_secret": settings.TIKTOK_CLIENT_SECRET,
+    }
+    body.update(data)
+    return client.post(TT + "/v2/oauth/token/", body)
+
+
+def test_it_shows_the_account_picker_and_scopes(api: Client) -> None:
+    response = api.get(_authorize_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "sbx.creator" in page and "sbx.private" in page and "sbx.shorts" in page
+    assert "video.publish" in page and "csrfmiddlewaretoken" in page
+
+
+def test_it_redirects_with_code_and_only_the_ticked_scopes() -> None:
+    client = Client(enforce_csrf_checks=True)
+    url = _authorize_url()
+    client.get(url)
+    csrf = client.cookies["csrftoken"].value
+    response = client.post(
+        url,
+        {
+            "account": "tt-private",
+            "scopes": ["video.publish"],
+            "decision": "allow",
+            "csrfmiddlewaretoken": csrf,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(REDIRECT + "?")
+    query = query_of(response["Location"])
+    assert query["scopes"] == "user.info.basic,video.publish"  # video.list was unticked
+    assert query["state"] == "xyz"
+    # Real codes need URL-decoding: the sandbox's contain "*" and "!".
+    assert "%2A" in response["Location"] and "*" in query["code"]
+    tokens = _token(
+        client, code=query["code"], grant_type="authorization_code", redirect_uri=REDIRECT
+    ).json()
+    assert tokens["scope"] == "user.info.basic,video.publish"
+    assert tokens["open_id"] == control(client, "get", "/accounts/tt-private")["open_id"]
+
+
+def test_it_refuses_the_consent_post_without_csrf() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(_authorize_url(), {"account": "tt-public", "decision": "allow"})
+    assert response.status_code == 403
+
+
+def test_it_redirects_access_denied_when_the_user_cancels(api: Client) -> None:
+    response = api.post(_authorize_url(), {"decision": "deny"})
+    query = query_of(response["Location"])
+    assert query["error"] == "access_denied" and query["state"] == "xyz"
+    assert query["error_description"]
+
+
+def test_it_asks_again_when_no_account_is_chosen(api: Client) -> None:
+    response = api.post(_authorize_url(), {"decision": "allow"})
+    assert response.status_code == 200
+    assert b"Choose the account" in response.content
+
+
+def test_it_refuses_an_unknown_client_key_without_redirecting(api: Client) -> None:
+    response = api.get(_authorize_url(client_key="nope"))
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_it_refuses_bad_redirect_uris(api: Client) -> None:
+    for uri in ("http://evil.example/cb", "/relative", REDIRECT + "?x=1", "https://a.example/#f"):
+        assert api.get(_authorize_url(redirect_uri=uri)).status_code == 400, uri
+    assert api.get(_authorize_url(redirect_uri="https://app.example/cb")).status_code == 200
+
+
+def test_it_redirects_invalid_scope_and_response_type(api: Client) -> None:
+    response = api.get(_authorize_url(scope="user.info.basic,bogus"))
+    assert query_of(response["Location"])["error"] == "invalid_scope"
+    response = api.get(_authorize_url(response_type="token"))
+    assert query_of(response["Location"])["error"] == "unsupported_response_type"
+
+
+def test_it_exchanges_a_code_once(api: Client) -> None:
+    grant = control(
+        api,
+        "post",
+        "/authorize",
+        {"account": "tt-public", "scopes": "video.publish", "redirect_uri": REDIRECT},
+    )
+    code = query_of(grant["redirect"])["code"]
+    first = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT)
+    body = first.json()
+    assert body["token_type"] == "Bearer"
+    assert body["access_token"].startswith("act.") and body["refresh_token"].startswith("rft.")
+    assert body["expires_in"] == 7200 and body["refresh_expires_in"] == 15_552_000
+    again = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT)
+    assert again.json()["error"] == "invalid_grant"
+    assert "log_id" in again.json()
+
+
+def test_it_rejects_a_redirect_uri_mismatch(api: Client) -> None:
+    grant = control(
+        api, "post", "/authorize", {"account": "tt-public", "scopes": "", "redirect_uri": REDIRECT}
+    )
+    code = query_of(grant["redirect"])["code"]
+    response = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT + "x/")
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_it_rejects_a_wrong_client_secret(api: Client) -> None:
+    response = api.post(
+        TT + "/v2/oauth/token/",
+        {
+            "client_key": settings.TIKTOK_CLIENT_KEY,
+            "client_secret": "wrong",
+            "grant_type": "refresh_token",
+            "refresh_token": "rft.x",
+        },
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_it_rejects_an_unsupported_grant_type(api: Client) -> None:
+    assert _token(api, grant_type="password").json()["error"] == "unsupported_grant_type"
+
+
+def test_it_rotates_refresh_tokens_and_kills_the_old_one(api: Client) -> None:
+    tokens = tiktok_tokens(api)
+    control(api, "post", "/clock", {"seconds": 3600})
+    fresh = _token(api, grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()
+    assert fresh["refresh_token"] != tokens["refresh_token"]
+    assert fresh["access_token"] != tokens["access_token"]
+    # The chain keeps its deadline: refresh_expires_in is the remaining lifetime.
+    assert fresh["refresh_expires_in"] == 15_552_000 - 3600
+    reused = _token(api, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert reused.status_code == 200 and reused.json()["error"] == "invalid_grant"
+    newer = _token(api, grant_type="refresh_token", refresh_token=fresh["refresh_token"])
+    assert "access_token" in newer.json()
+
+
+def test_it_expires_access_and_refresh_tokens_with_the_clock(api: Client) -> None:
+    control(api, "post", "/config", {"tiktok_access_ttl": 60, "tiktok_refresh_ttl": 120})
+    tokens = tiktok_tokens(api)
+    assert tokens["expires_in"] == 60
+    info = TT + "/v2/user/info/?fields=open_id"
+    assert api.get(info, headers=bearer(tokens["access_token"])).status_code == 200
+    control(api, "post", "/clock", {"seconds": 61})
+    expired = api.get(info, headers=bearer(tokens["access_token"]))
+    assert expired.status_code == 401
+    assert expired.json()["error"]["code"] == "access_token_invalid"
+    control(api, "post", "/clock", {"seconds": 60})
+    refresh = _token(api, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refresh.json()["error"] == "invalid_grant"
+
+
+def test_user_info_returns_granted_fields(api: Client) -> None:
+    tokens = tiktok_tokens(api, scopes="user.info.basic,user.info.profile")
+    response = api.get(
+        TT + "/v2/user/info/?fields=open_id,union_id,avatar_url,display_name,username",
+        headers=bearer(tokens["access_token"]),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["error"] == {"code": "ok", "message": "", "log_id": body["error"]["log_id"]}
+    user = body["data"]["user"]
+    assert user["username"] == "sbx.creator" and user["open_id"] == tokens["open_id"]
+    assert user["avatar_url"].startswith("http://testserver/_emulator/")
+
+
+def test_user_info_refuses_fields_needing_ungranted_scopes(api: Client) -> None:
+    tokens = tiktok_tokens(api, scopes="user.info.basic")
+    response = api.get(
+        TT + "/v2/user/info/?fields=open_id,follower_count", headers=bearer(tokens["access_token"])
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "scope_permission_missed"
+
+
+def test_it_needs_a_bearer_token(api: Client) -> None:
+    response = api.get(TT + "/v2/user/info/?fields=open_id")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "access_token_invalid"
+
+
+def test_revoke_kills_every_token_and_sends_a_signed_webhook(api: Client, outbox: Outbox) -> None:
+    tokens = tiktok_tokens(api)
+    response = api.post(
+        TT + "/v2/oauth/revoke/",
+        {
+            "client_key": settings.TIKTOK_CLIENT_KEY,
+            "client_secret": settings.TIKTOK_CLIENT_SECRET,
+            "token": tokens["access_token"],
+        },
+    )
+    assert response.status_code == 200 and response.json() == {}
+    info = api.get(TT + "/v2/user/info/?fields=open_id", headers=bearer(tokens["access_token"]))
+    assert info.status_code == 401
+    refresh = _token(api, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refresh.json()["error"] == "invalid_grant"
+    [sent] = outbox.sent
+    assert sent.url == settings.PUBLIC_BASE_URL + settings.WEBHOOK_PATHS["tiktok"]
+    body = json.loads(sent.data)
+    assert body["event"] == "authorization.removed"
+    assert body["client_key"] == settings.TIKTOK_CLIENT_KEY
+    assert body["user_openid"] == tokens["open_id"]
+    assert json.loads(body["content"]) == {"reason": 5}
+    t, s = (part.split("=", 1)[1] for part in sent.headers["TikTok-Signature"].split(","))
+    expected = hmac.new(
+        settings.TIKTOK_CLIENT_SECRET.encode(), f"{t}.{sent.data.decode()}".encode(), hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(s, expected)
+
+
+def test_revoke_with_a_wrong_secret_is_invalid_client(api: Client) -> None:
+    response = api.post(
+        TT + "/v2/oauth/revoke/",
+        {"client_key": settings.TIKTOK_CLIENT_KEY, "client_secret": "x", "token": "act.x"},
+    )
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_changing_the_password_invalidates_tokens(api: Client) -> None:
+    tokens = tiktok_tokens(api)
+    control(api, "post", "/accounts/tt-public/change_password")
+    info = api.get(TT + "/v2/user/info/?fields=open_id", headers=bearer(tokens["access_token"]))
+    assert info.status_code == 401
+    refresh = _token(api, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refresh.json()["error"] == "invalid_grant"
+
+
+def test_remove_app_sends_reason_and_goes_to_an_overridden_target(
+    api: Client, outbox: Outbox
+) -> None:
+    tiktok_tokens(api)
+    control(api, "post", "/config", {"tiktok_webhook_url": "http://127.0.0.1:9999/hook/"})
+    result = control(api, "post", "/accounts/tt-public/remove_app", {"reason": 1})
+    assert result["delivery"]["status_code"] == 200
+    [sent] = outbox.sent
+    assert sent.url == "http://127.0.0.1:9999/hook/"
+    assert json.loads(json.loads(sent.data)["content"]) == {"reason": 1}
+    deliveries = api.get(CONTROL + "/webhooks").json()
+    assert deliveries[0]["kind"] == "tiktok:authorization.removed"
