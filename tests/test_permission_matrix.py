@@ -58,10 +58,38 @@ def _object_url_names() -> set[str]:
 
 # url name -> (method, kwargs builder, expected status per role)
 Builder = Callable[[dict[str, Any]], dict[str, Any]]
-CLIENT_VIEW = {"admin": 200, "manager": 200, "team_staff": 200, "outsider": 404, "other_manager": 404, "anonymous": 302}
-CLIENT_MANAGE_GET = {"admin": 200, "manager": 200, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
-CLIENT_MANAGE_POST = {"admin": 302, "manager": 302, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
-ADMIN_ONLY_POST = {"admin": 302, "manager": 404, "team_staff": 404, "outsider": 404, "other_manager": 404, "anonymous": 302}
+CLIENT_VIEW = {
+    "admin": 200,
+    "manager": 200,
+    "team_staff": 200,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+CLIENT_MANAGE_GET = {
+    "admin": 200,
+    "manager": 200,
+    "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+CLIENT_MANAGE_POST = {
+    "admin": 302,
+    "manager": 302,
+    "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+ADMIN_ONLY_POST = {
+    "admin": 302,
+    "manager": 404,
+    "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
 
 
 def _slug(w: dict[str, Any]) -> dict[str, Any]:
@@ -110,8 +138,12 @@ def test_every_object_url_has_a_row():
 @pytest.fixture
 def world(admin_user, manager, staff_member, outsider, other_manager, client_obj) -> dict[str, Any]:
     return {
-        "admin": admin_user, "manager": manager, "team_staff": staff_member,
-        "outsider": outsider, "other_manager": other_manager, "client": client_obj,
+        "admin": admin_user,
+        "manager": manager,
+        "team_staff": staff_member,
+        "outsider": outsider,
+        "other_manager": other_manager,
+        "client": client_obj,
     }
 
 

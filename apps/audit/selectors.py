@@ -25,7 +25,9 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainResult:
     checked = 0
     for event in _iter_events(batch_size):
         if event.prev_hash != expected_prev:
-            return ChainResult(False, checked, event.id, "prev_hash does not match the event before")
+            return ChainResult(
+                False, checked, event.id, "prev_hash does not match the event before"
+            )
         if event.compute_hash() != event.hash:
             return ChainResult(False, checked, event.id, "content does not match its hash")
         expected_prev = event.hash

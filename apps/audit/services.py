@@ -10,7 +10,7 @@ from django.db.models import Model
 from apps.audit.actions import AuditAction
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.common.http import REDACTED, SECRET_NAMES
-from apps.common.logging import request_meta_var
+from apps.common.logging import RequestMeta, request_meta_var
 
 # Serializes chain appends on PostgreSQL for the rest of the caller's transaction.
 _CHAIN_LOCK_KEY = 0x5357_4244  # "SWBD"
@@ -56,7 +56,7 @@ def audit_record(
     renames and deletions. Secrets in `data` are masked.
     """
     action = AuditAction(action)
-    meta = request_meta_var.get()
+    meta = request_meta_var.get() or RequestMeta()
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     with transaction.atomic():

@@ -22,8 +22,8 @@ class ClientForm(forms.Form):
 
     def __init__(self, *args: Any, can_pick_manager: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
-        self.fields["account_manager"].queryset = account_manager_choices()
+        self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
+        self.fields["account_manager"].queryset = account_manager_choices()  # type: ignore[attr-defined]
         if not can_pick_manager:
             del self.fields["account_manager"]
 
@@ -53,7 +53,7 @@ class AddMemberForm(forms.Form):
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = team_candidates(client=client)
+        self.fields["user"].queryset = team_candidates(client=client)  # type: ignore[attr-defined]
         self.fields["user"].error_messages["invalid_choice"] = (
             "That person cannot be added (already on the team or deactivated)."
         )

@@ -83,7 +83,10 @@ def client_create(
     except IntegrityError:  # a concurrent create with the same name won the race
         raise ValidationError({"name": "A client with this name already exists."}) from None
     audit_record(
-        action=AuditAction.CLIENT_CREATED, actor=actor, client=client, target=client,
+        action=AuditAction.CLIENT_CREATED,
+        actor=actor,
+        client=client,
+        target=client,
         data={"after": _snapshot(client)},
     )
     if account_manager is not None:
@@ -122,12 +125,16 @@ def client_update(
     except IntegrityError:
         raise ValidationError({"name": "A client with this name already exists."}) from None
     audit_record(
-        action=AuditAction.CLIENT_EDITED, actor=actor, client=client, target=client,
+        action=AuditAction.CLIENT_EDITED,
+        actor=actor,
+        client=client,
+        target=client,
         data={"changes": changed},
     )
-    if account_manager is not None and not ClientMembership.objects.filter(
-        client=client, user=account_manager
-    ).exists():
+    if (
+        account_manager is not None
+        and not ClientMembership.objects.filter(client=client, user=account_manager).exists()
+    ):
         client_membership_add(actor=actor, client=client, user=account_manager)
     return client
 
@@ -166,7 +173,10 @@ def client_membership_add(*, actor: User, client: Client, user: User) -> ClientM
     )
     if created:
         audit_record(
-            action=AuditAction.MEMBERSHIP_ADDED, actor=actor, client=client, target=user,
+            action=AuditAction.MEMBERSHIP_ADDED,
+            actor=actor,
+            client=client,
+            target=user,
             data={"user": user.label},
         )
     return membership
@@ -182,6 +192,9 @@ def client_membership_remove(*, actor: User, membership: ClientMembership) -> No
     deleted, _ = ClientMembership.objects.filter(pk=membership.pk).delete()
     if deleted:
         audit_record(
-            action=AuditAction.MEMBERSHIP_REMOVED, actor=actor, client=client, target=user,
+            action=AuditAction.MEMBERSHIP_REMOVED,
+            actor=actor,
+            client=client,
+            target=user,
             data={"user": user.label},
         )

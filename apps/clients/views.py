@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,13 +13,14 @@ from apps.clients import access, selectors, services
 from apps.clients.forms import AddMemberForm, ClientForm
 from apps.clients.models import ClientMembership
 from apps.common.forms import apply_validation_error
+from apps.common.types import AuthedRequest
 from apps.staff.models import Role
 
 PAGE_SIZE = 25
 
 
 @login_required
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: AuthedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "active")
     try:
@@ -43,7 +44,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def client_create(request: HttpRequest) -> HttpResponse:
+def client_create(request: AuthedRequest) -> HttpResponse:
     if not access.can_create_client(request.user):
         raise Http404
     can_pick_manager = request.user.role == Role.ADMIN
@@ -66,7 +67,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def client_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def client_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     client = selectors.client_detail(client=access.get_client_for_view(request.user, slug))
     can_manage = access.can_manage_client(request.user, client)
     context = {
@@ -79,7 +80,7 @@ def client_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def client_edit(request: HttpRequest, slug: str) -> HttpResponse:
+def client_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
     can_pick_manager = request.user.role == Role.ADMIN
     form = ClientForm(
@@ -112,7 +113,7 @@ def client_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def client_archive(request: HttpRequest, slug: str) -> HttpResponse:
+def client_archive(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
     services.client_archive(actor=request.user, client=client)
     messages.success(request, f"{client.name} is archived. You can unarchive it at any time.")
@@ -121,7 +122,7 @@ def client_archive(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def client_unarchive(request: HttpRequest, slug: str) -> HttpResponse:
+def client_unarchive(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
     services.client_unarchive(actor=request.user, client=client)
     messages.success(request, f"{client.name} is active again.")
@@ -130,7 +131,7 @@ def client_unarchive(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+def member_add(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
     form = AddMemberForm(request.POST, client=client)
     if form.is_valid():
@@ -143,13 +144,13 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"{form.cleaned_data['user']} joined the team.")
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("clients:detail", slug=client.slug)
 
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthedRequest, slug: str, membership_id: int) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
     membership = get_object_or_404(
         ClientMembership.objects.select_related("user", "client"), pk=membership_id, client=client
@@ -161,5 +162,3 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
     else:
         messages.success(request, f"{membership.user} left the team.")
     return redirect("clients:detail", slug=client.slug)
-
-

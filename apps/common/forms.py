@@ -13,5 +13,3 @@ def apply_validation_error(form: forms.Form, exc: ValidationError) -> None:
                 form.add_error(target, error)
     else:
         form.add_error(None, exc)
-
-

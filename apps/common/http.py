@@ -99,9 +99,7 @@ def redact_text(text: str) -> str:
 def redact_mapping(data: Mapping[str, Any] | None) -> dict[str, Any]:
     if not data:
         return {}
-    return {
-        k: (REDACTED if str(k).lower() in SECRET_NAMES else v) for k, v in dict(data).items()
-    }
+    return {k: (REDACTED if str(k).lower() in SECRET_NAMES else v) for k, v in dict(data).items()}
 
 
 def request(

@@ -15,7 +15,7 @@ class RequestMeta:
 
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
-request_meta_var: ContextVar[RequestMeta] = ContextVar("request_meta", default=RequestMeta())
+request_meta_var: ContextVar[RequestMeta | None] = ContextVar("request_meta", default=None)
 
 
 class RequestIdFilter(logging.Filter):

@@ -16,9 +16,16 @@ pytestmark = pytest.mark.django_db
 def _three_events(actor, client):
     return [
         audit_record(action=AuditAction.CLIENT_CREATED, actor=actor, client=client, target=client),
-        audit_record(action=AuditAction.CLIENT_EDITED, actor=actor, client=client, target=client,
-                     data={"changes": {"notes": {"before": "", "after": "x"}}}),
-        audit_record(action=AuditAction.CLIENT_ARCHIVED, actor=None, actor_label="system", client=client),
+        audit_record(
+            action=AuditAction.CLIENT_EDITED,
+            actor=actor,
+            client=client,
+            target=client,
+            data={"changes": {"notes": {"before": "", "after": "x"}}},
+        ),
+        audit_record(
+            action=AuditAction.CLIENT_ARCHIVED, actor=None, actor_label="system", client=client
+        ),
     ]
 
 
@@ -31,7 +38,9 @@ def test_it_chains_each_event_to_the_previous(admin_user, client_obj):
 
 
 def test_it_snapshots_labels(admin_user, client_obj):
-    event = audit_record(action=AuditAction.CLIENT_CREATED, actor=admin_user, client=client_obj, target=client_obj)
+    event = audit_record(
+        action=AuditAction.CLIENT_CREATED, actor=admin_user, client=client_obj, target=client_obj
+    )
     client_obj.name = "Renamed"
     client_obj.save()
     event.refresh_from_db()
@@ -41,10 +50,14 @@ def test_it_snapshots_labels(admin_user, client_obj):
 
 def test_it_masks_secrets_in_data(admin_user):
     event = audit_record(
-        action=AuditAction.CLIENT_EDITED, actor=admin_user,
+        action=AuditAction.CLIENT_EDITED,
+        actor=admin_user,
         data={"access_token": "act.secret", "nested": {"refresh_token": "rft.x", "ok": 1}},
     )
-    assert event.data == {"access_token": "[redacted]", "nested": {"refresh_token": "[redacted]", "ok": 1}}
+    assert event.data == {
+        "access_token": "[redacted]",
+        "nested": {"refresh_token": "[redacted]", "ok": 1},
+    }
 
 
 def test_it_refuses_updates_and_deletes_in_code(admin_user):
@@ -59,11 +72,17 @@ def test_it_refuses_updates_and_deletes_in_code(admin_user):
         AuditEvent.objects.all().delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only"
+)
 def test_the_database_refuses_update_and_delete_on_postgresql(admin_user):
     audit_record(action=AuditAction.AUTH_LOGIN, actor=admin_user)
     for sql in ("UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql)
     assert AuditEvent.objects.count() == 1
 
@@ -74,7 +93,9 @@ def _tamper(event_id: int, **changes) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
         sets = ", ".join(f"{k} = %s" for k in changes)
-        cursor.execute(f"UPDATE audit_auditevent SET {sets} WHERE id = %s", [*changes.values(), event_id])
+        cursor.execute(
+            f"UPDATE audit_auditevent SET {sets} WHERE id = %s", [*changes.values(), event_id]
+        )
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
 
@@ -96,7 +117,7 @@ def test_verify_names_the_first_event_whose_content_changed(admin_user, client_o
 
 
 def test_verify_detects_a_removed_link(admin_user, client_obj):
-    _first, second, third = _three_events(admin_user, client_obj)
+    *_, third = _three_events(admin_user, client_obj)
     _tamper(third.pk, prev_hash="f" * 64)
     result = audit_chain_verify(batch_size=1)
     assert (result.ok, result.broken_id) == (False, third.pk)

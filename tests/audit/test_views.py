@@ -13,9 +13,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def events(admin_user, client_obj):
     other = ClientFactory(name="Elsewhere Ltd")
-    audit_record(action=AuditAction.CLIENT_CREATED, actor=admin_user, client=client_obj, target=client_obj)
+    audit_record(
+        action=AuditAction.CLIENT_CREATED, actor=admin_user, client=client_obj, target=client_obj
+    )
     audit_record(action=AuditAction.CLIENT_CREATED, actor=admin_user, client=other, target=other)
-    audit_record(action=AuditAction.STAFF_INVITED, actor=admin_user, target_label="new@agency.example")
+    audit_record(
+        action=AuditAction.STAFF_INVITED, actor=admin_user, target_label="new@agency.example"
+    )
 
 
 def test_admins_see_all_events(client, admin_user, events):
@@ -56,5 +60,7 @@ def test_it_pages_with_older_links(client, admin_user):
     client.force_login(admin_user)
     first = client.get(reverse("audit:list"))
     assert "probe-54" in first.content.decode() and "probe-04" not in first.content.decode()
-    older = client.get(reverse("audit:list"), {"before": first.context["next_before"]}).content.decode()
+    older = client.get(
+        reverse("audit:list"), {"before": first.context["next_before"]}
+    ).content.decode()
     assert "probe-04" in older and "probe-54" not in older

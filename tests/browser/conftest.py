@@ -58,7 +58,9 @@ def new_context(browser: Any, live_server: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 860}
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context

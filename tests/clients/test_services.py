@@ -52,8 +52,12 @@ def test_it_refuses_a_staff_member_as_account_manager(admin_user, staff_member):
 
 def test_it_audits_only_changed_fields_on_edit(admin_user, client_obj):
     services.client_update(
-        actor=admin_user, client=client_obj, name=client_obj.name, timezone_name="Asia/Tokyo",
-        notes=client_obj.notes, account_manager=client_obj.account_manager,
+        actor=admin_user,
+        client=client_obj,
+        name=client_obj.name,
+        timezone_name="Asia/Tokyo",
+        notes=client_obj.notes,
+        account_manager=client_obj.account_manager,
     )
     event = AuditEvent.objects.get(action="client.edited")
     assert event.data["changes"] == {"timezone": {"before": "Europe/London", "after": "Asia/Tokyo"}}
@@ -63,8 +67,12 @@ def test_it_keeps_the_old_name_when_the_new_one_is_taken(admin_user, client_obj)
     ClientFactory(name="Taken Name")
     with pytest.raises(ValidationError):
         services.client_update(
-            actor=admin_user, client=client_obj, name="taken name", timezone_name="UTC",
-            notes="", account_manager=None,
+            actor=admin_user,
+            client=client_obj,
+            name="taken name",
+            timezone_name="UTC",
+            notes="",
+            account_manager=None,
         )
     client_obj.refresh_from_db()
     assert client_obj.name == "Northwind Coffee"
@@ -87,7 +95,10 @@ def test_it_adds_a_member_once(manager, client_obj):
     services.client_membership_add(actor=manager, client=client_obj, user=newcomer)
     services.client_membership_add(actor=manager, client=client_obj, user=newcomer)
     assert ClientMembership.objects.filter(client=client_obj, user=newcomer).count() == 1
-    assert AuditEvent.objects.filter(action="client.member_added", target_id=str(newcomer.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="client.member_added", target_id=str(newcomer.pk)).count()
+        == 1
+    )
 
 
 def test_it_refuses_to_add_a_deactivated_user(manager, client_obj):

@@ -75,14 +75,18 @@ def test_it_shows_errors_beside_fields_and_saves_nothing(client, admin_user, cli
         reverse("clients:create"), {"name": "northwind coffee", "timezone": "Nowhere/Else"}
     )
     assert response.status_code == 200
-    assert "already exists" in response.content.decode() or "valid choice" in response.content.decode()
+    assert (
+        "already exists" in response.content.decode() or "valid choice" in response.content.decode()
+    )
     assert "Nowhere/Else is not one of the available choices" in response.content.decode()
     assert Client.objects.count() == 1
 
 
 def test_it_reports_a_duplicate_name(client, admin_user, client_obj):
     login(client, admin_user)
-    response = client.post(reverse("clients:create"), {"name": "NORTHWIND COFFEE", "timezone": "UTC"})
+    response = client.post(
+        reverse("clients:create"), {"name": "NORTHWIND COFFEE", "timezone": "UTC"}
+    )
     assert "A client with this name already exists." in response.content.decode()
     assert Client.objects.count() == 1
 
@@ -90,7 +94,9 @@ def test_it_reports_a_duplicate_name(client, admin_user, client_obj):
 def test_staff_cannot_create_clients(client, staff_member):
     login(client, staff_member)
     assert client.get(reverse("clients:create")).status_code == 404
-    assert client.post(reverse("clients:create"), {"name": "X", "timezone": "UTC"}).status_code == 404
+    assert (
+        client.post(reverse("clients:create"), {"name": "X", "timezone": "UTC"}).status_code == 404
+    )
     assert not Client.objects.filter(name="X").exists()
 
 
@@ -103,7 +109,9 @@ def test_a_manager_edits_their_client(client, manager, client_obj):
     assert response.status_code == 302
     client_obj.refresh_from_db()
     assert (client_obj.name, client_obj.timezone, client_obj.account_manager) == (
-        "Northwind Coffee Co", "America/New_York", manager,
+        "Northwind Coffee Co",
+        "America/New_York",
+        manager,
     )
 
 
@@ -130,7 +138,9 @@ def test_it_refuses_a_post_without_csrf(manager, client_obj):
 def test_it_adds_and_removes_team_members(client, manager, staff_member, client_obj):
     newcomer = UserFactory(name="Nia New")
     login(client, manager)
-    response = client.post(reverse("clients:member_add", args=[client_obj.slug]), {"user": newcomer.pk})
+    response = client.post(
+        reverse("clients:member_add", args=[client_obj.slug]), {"user": newcomer.pk}
+    )
     assert response.status_code == 302
     membership = ClientMembership.objects.get(client=client_obj, user=newcomer)
     client.post(reverse("clients:member_remove", args=[client_obj.slug, membership.pk]))
@@ -141,7 +151,9 @@ def test_it_adds_and_removes_team_members(client, manager, staff_member, client_
 def test_it_explains_why_a_member_cannot_be_added(client, manager, staff_member, client_obj):
     login(client, manager)
     response = client.post(
-        reverse("clients:member_add", args=[client_obj.slug]), {"user": staff_member.pk}, follow=True
+        reverse("clients:member_add", args=[client_obj.slug]),
+        {"user": staff_member.pk},
+        follow=True,
     )
     assert "already on the team" in response.content.decode()
 
@@ -156,6 +168,10 @@ def test_it_refuses_a_membership_of_another_client(client, admin_user, client_ob
 
 
 def test_the_client_page_shows_team_and_timeline(client, staff_member, client_obj):
-    body = login(client, staff_member).get(reverse("clients:detail", args=[client_obj.slug])).content.decode()
+    body = (
+        login(client, staff_member)
+        .get(reverse("clients:detail", args=[client_obj.slug]))
+        .content.decode()
+    )
     assert "Sam Staff" in body and "Max Manager" in body
     assert "Add a team member" not in body  # staff can't edit the team

@@ -29,6 +29,5 @@ def test_old_keys_still_decrypt_and_rotation_moves_to_the_newest():
 
 
 def test_it_raises_instead_of_returning_ciphertext():
-    with override_settings(TOKEN_ENCRYPTION_KEYS=[NEW]):
-        with pytest.raises(crypto.DecryptionError):
-            crypto.decrypt("not-a-fernet-token")
+    with override_settings(TOKEN_ENCRYPTION_KEYS=[NEW]), pytest.raises(crypto.DecryptionError):
+        crypto.decrypt("not-a-fernet-token")

@@ -18,7 +18,11 @@ def test_it_is_unhealthy_without_a_worker_heartbeat(client):
     body = response.json()
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
-    assert body["checks"]["worker"] == {"ok": False, "last_heartbeat": None, "reason": "no heartbeat yet"}
+    assert body["checks"]["worker"] == {
+        "ok": False,
+        "last_heartbeat": None,
+        "reason": "no heartbeat yet",
+    }
 
 
 def test_it_is_healthy_after_a_heartbeat(client):
@@ -39,7 +43,9 @@ def test_it_turns_unhealthy_when_the_heartbeat_is_stale(client):
 def test_it_reports_a_database_failure(client, monkeypatch):
     from apps.common import health
 
-    monkeypatch.setattr(health, "check_database", lambda: {"ok": False, "error": "OperationalError"})
+    monkeypatch.setattr(
+        health, "check_database", lambda: {"ok": False, "error": "OperationalError"}
+    )
     heartbeat()
     assert client.get("/healthz").status_code == 503
 

@@ -10,7 +10,12 @@ from apps.common import http
 
 class FakeRaw:
     def __init__(self, status=200, body=b'{"ok": true}', url="https://example.test/x"):
-        self.status_code, self._body, self.url, self.headers = status, body, url, {"Content-Type": "application/json"}
+        self.status_code, self._body, self.url, self.headers = (
+            status,
+            body,
+            url,
+            {"Content-Type": "application/json"},
+        )
 
     def iter_content(self, chunk_size):
         yield self._body

@@ -20,7 +20,11 @@ PRODUCTION = {
 
 
 def run_manage(*args: str, extra_env: dict[str, str] | None = None, drop: tuple[str, ...] = ()):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SWITCHBOARD_", "EMULATOR_", "PYTEST"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEBUG", "SWITCHBOARD_", "EMULATOR_", "PYTEST"))
+    }
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
     env.update(PRODUCTION)
@@ -28,7 +32,11 @@ def run_manage(*args: str, extra_env: dict[str, str] | None = None, drop: tuple[
     for name in drop:
         env.pop(name, None)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -64,8 +72,13 @@ def test_the_worker_retries_after_its_timeout_and_gives_up_eventually(settings):
 
 
 def test_redis_url_selects_the_redis_broker():
-    code = "from django.conf import settings; print(settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
-    result = run_manage("shell", "--no-imports", "-c", code, extra_env={"REDIS_URL": "redis://127.0.0.1:6379/3"})
+    code = (
+        "from django.conf import settings; "
+        "print(settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
+    )
+    result = run_manage(
+        "shell", "--no-imports", "-c", code, extra_env={"REDIS_URL": "redis://127.0.0.1:6379/3"}
+    )
     assert result.stdout.split() == ["redis://127.0.0.1:6379/3", "None"], result.stderr
     result = run_manage("shell", "--no-imports", "-c", code)
     assert result.stdout.split() == ["None", "default"], result.stderr

@@ -11,7 +11,7 @@ from django.db import transaction
 from apps.clients import services as client_services
 from apps.staff.models import Role, User
 
-DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - the demo's published login, never production
+DEMO_PASSWORD = "switchboard-demo"
 
 STAFF = [
     ("Alex Morgan", "admin@northstar.example", Role.ADMIN),
@@ -22,16 +22,41 @@ STAFF = [
 
 # name, timezone, account manager email, team emails, notes
 CLIENTS = [
-    ("Bluebird Bakery", "Europe/London", "priya@northstar.example",
-     ["leo@northstar.example"], "Family bakery chain, 6 shops. Posts go out before 8am."),
-    ("Cedar & Pine Outfitters", "America/Denver", "priya@northstar.example",
-     ["leo@northstar.example", "mai@northstar.example"], "Outdoor gear. Launch season in March."),
-    ("Harbor Lights Hotel", "Australia/Sydney", "admin@northstar.example",
-     ["mai@northstar.example"], "Boutique hotel; brand approves every caption."),
-    ("Kumo Ramen", "Asia/Tokyo", "priya@northstar.example",
-     ["mai@northstar.example"], "Two restaurants in Shibuya; Japanese and English captions."),
-    ("Verde Yoga Studio", "America/Sao_Paulo", "admin@northstar.example",
-     ["leo@northstar.example"], "Weekly class clips, Portuguese captions."),
+    (
+        "Bluebird Bakery",
+        "Europe/London",
+        "priya@northstar.example",
+        ["leo@northstar.example"],
+        "Family bakery chain, 6 shops. Posts go out before 8am.",
+    ),
+    (
+        "Cedar & Pine Outfitters",
+        "America/Denver",
+        "priya@northstar.example",
+        ["leo@northstar.example", "mai@northstar.example"],
+        "Outdoor gear. Launch season in March.",
+    ),
+    (
+        "Harbor Lights Hotel",
+        "Australia/Sydney",
+        "admin@northstar.example",
+        ["mai@northstar.example"],
+        "Boutique hotel; brand approves every caption.",
+    ),
+    (
+        "Kumo Ramen",
+        "Asia/Tokyo",
+        "priya@northstar.example",
+        ["mai@northstar.example"],
+        "Two restaurants in Shibuya; Japanese and English captions.",
+    ),
+    (
+        "Verde Yoga Studio",
+        "America/Sao_Paulo",
+        "admin@northstar.example",
+        ["leo@northstar.example"],
+        "Weekly class clips, Portuguese captions.",
+    ),
 ]
 
 
@@ -54,13 +79,20 @@ class Command(BaseCommand):
             users = {}
             for name, email, role in STAFF:
                 users[email] = User.objects.create_user(
-                    email, DEMO_PASSWORD, name=name, role=role,
-                    is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+                    email,
+                    DEMO_PASSWORD,
+                    name=name,
+                    role=role,
+                    is_staff=role == Role.ADMIN,
+                    is_superuser=role == Role.ADMIN,
                 )
             admin = users[STAFF[0][1]]
             for name, tz, manager_email, team, notes in CLIENTS:
                 client = client_services.client_create(
-                    actor=admin, name=name, timezone_name=tz, notes=notes,
+                    actor=admin,
+                    name=name,
+                    timezone_name=tz,
+                    notes=notes,
                     account_manager=users[manager_email],
                 )
                 for email in team:
