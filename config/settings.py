@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.staff",
     "apps.clients",
     "apps.audit",
+    "apps.connections",
     "apps.platforms",
     "apps.emulator",
 ]
@@ -263,7 +264,9 @@ PLATFORM_BASE_URLS = {
         _EMULATOR_BASE + "/instagram-api" if _USE_EMULATOR_HOSTS else "https://api.instagram.com"
     ),
     "instagram_graph": (
-        _EMULATOR_BASE + "/instagram-graph" if _USE_EMULATOR_HOSTS else "https://graph.instagram.com"
+        _EMULATOR_BASE + "/instagram-graph"
+        if _USE_EMULATOR_HOSTS
+        else "https://graph.instagram.com"
     ),
 }
 # Fixed, distinct redirect URI per platform (mix-up defence, DESIGN §10). TikTok's review rejects
@@ -275,8 +278,13 @@ WEBHOOK_PATHS = {
     "instagram_deauthorize": "/webhooks/ig/deauthorize/",
     "instagram_data_deletion": "/webhooks/ig/data-deletion/",
 }
+# Health checks of every active account are spread over this interval (seconds).
+CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 3600)
 # Outbound HTTP (apps/common/http.py): (connect, read) seconds.
-HTTP_TIMEOUT = (env.float("HTTP_CONNECT_TIMEOUT", default=5.0), env.float("HTTP_READ_TIMEOUT", default=30.0))
+HTTP_TIMEOUT = (
+    env.float("HTTP_CONNECT_TIMEOUT", default=5.0),
+    env.float("HTTP_READ_TIMEOUT", default=30.0),
+)
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("apps.staff.urls")),
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("", include("apps.connections.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,307 @@
+"""Linked platform accounts, their encrypted credentials, OAuth attempts, connect links and raw
+platform callbacks (DESIGN §4, §5)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Platform(models.TextChoices):
+    TIKTOK = "tiktok", "TikTok"
+    INSTAGRAM = "instagram", "Instagram"
+
+
+class State(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REFRESH_FAILING = "refresh_failing", "Refresh failing"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    REVOKED_ON_PLATFORM = "revoked_on_platform", "Revoked on platform"
+    DISCONNECT_PENDING = "disconnect_pending", "Disconnect pending"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class Capability(models.TextChoices):
+    OK = "ok", "Can publish"
+    MISSING_SCOPE = "missing_scope", "Missing publishing permission"
+    QUOTA_EXHAUSTED = "quota_exhausted", "Daily limit reached"
+    POSTING_RESTRICTED = "posting_restricted", "Posting restricted"
+    ACCOUNT_INELIGIBLE = "account_ineligible", "Account can't publish"
+    UNKNOWN = "unknown", "Unknown"
+
+
+# States in which the account still "holds" its platform identity (uniqueness, DESIGN §4).
+LIVE_STATES = [s for s in State.values if s != State.DISCONNECTED]
+
+
+class LinkedAccount(models.Model):
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="linked_accounts"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    # TikTok open_id; Instagram professional user_id (the app-scoped id is kept separately).
+    external_id = models.CharField(max_length=128)
+    app_scoped_id = models.CharField(max_length=128, blank=True)
+    handle = models.CharField(max_length=150, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    account_type = models.CharField(max_length=40, blank=True)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.ACTIVE)
+    state_reason = models.CharField(max_length=300, blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    granted_scopes = models.JSONField(default=list, blank=True)
+    publish_capability = models.CharField(
+        max_length=24, choices=Capability.choices, default=Capability.UNKNOWN
+    )
+    capability_reason = models.CharField(max_length=300, blank=True)
+    capability_until = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    connected_via_link = models.ForeignKey(
+        "connections.ConnectLink",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    connected_at = models.DateTimeField(default=timezone.now)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=100, blank=True)
+    last_error_message = models.CharField(max_length=500, blank=True)
+    # One notification per episode (DESIGN §5): set when we emailed, cleared on recovery.
+    notified_state = models.CharField(max_length=24, blank=True)
+    expiring_notified_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    platform_revoke_done = models.BooleanField(default=False)
+    platform_revoke_note = models.CharField(max_length=300, blank=True)
+    revoke_attempts = models.PositiveIntegerField(default=0)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["client__name", "platform", "handle"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"],
+                condition=~Q(state="disconnected"),
+                name="connections_one_live_link_per_platform_account",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "platform"]),
+            models.Index(fields=["client", "platform"]),
+            models.Index(fields=["next_check_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} @{self.handle or self.external_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.get_platform_display()} @{self.handle or self.external_id}"[:255]
+
+    @property
+    def is_live(self) -> bool:
+        return self.state != State.DISCONNECTED
+
+
+class Credential(models.Model):
+    """Encrypted tokens of one linked account. Read only through apps.connections.vault."""
+
+    account = models.OneToOneField(
+        LinkedAccount, on_delete=models.CASCADE, related_name="credential"
+    )
+    access_token = models.TextField()  # ciphertext (apps.common.crypto)
+    refresh_token = models.TextField(blank=True)  # ciphertext, or "" when the platform has none
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    obtained_at = models.DateTimeField(default=timezone.now)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    next_refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Credential of {self.account}"
+
+    def __repr__(self) -> str:  # never the ciphertext either
+        return f"<Credential account={self.account_id}>"
+
+
+class AuthorizationRequest(models.Model):
+    """One OAuth attempt: single use, 10-minute expiry, bound to a session or a connect link."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Pending"
+        CONNECTED = "connected", "Connected"
+        RECONNECTED = "reconnected", "Reconnected"
+        MISMATCH = "mismatch", "Different account came back"
+        DENIED = "denied", "Denied by the user"
+        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
+
+    state = models.CharField(max_length=64, unique=True)
+    pkce_verifier = models.CharField(max_length=128)
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    connect_link = models.ForeignKey(
+        "connections.ConnectLink",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authorization_requests",
+    )
+    session_key_hash = models.CharField(max_length=64, blank=True)
+    reconnect_of = models.ForeignKey(
+        LinkedAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_path = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome_detail = models.CharField(max_length=300, blank=True)
+    # A mismatch parks the exchanged identity here until a human decides...
+    pending_identity = models.JSONField(default=dict, blank=True)
+    # ...and the grant's tokens, encrypted, so confirming needs no second round trip.
+    pending_credential = models.TextField(blank=True)
+    result_account = models.ForeignKey(
+        LinkedAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    LIFETIME = timedelta(minutes=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"OAuth {self.platform} for {self.client_id} ({self.outcome or 'pending'})"
+
+    @staticmethod
+    def hash_session_key(session_key: str) -> str:
+        return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+class ConnectLink(models.Model):
+    """A signed, expiring, single-use link the brand opens to authorize on its own device."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="connect_links"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_to = models.EmailField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_account = models.ForeignKey(
+        LinkedAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    DEFAULT_LIFETIME = timedelta(days=7)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Connect link for {self.client_id} ({self.platform})"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def status(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if timezone.now() >= self.expires_at:
+            return "expired"
+        return "open"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+class WebhookEvent(models.Model):
+    """A raw platform callback, stored before anything acts on it."""
+
+    class Kind(models.TextChoices):
+        TIKTOK_WEBHOOK = "tiktok_webhook", "TikTok webhook"
+        IG_DEAUTHORIZE = "instagram_deauthorize", "Instagram deauthorize"
+        IG_DATA_DELETION = "instagram_data_deletion", "Instagram data deletion"
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    event_type = models.CharField(max_length=64, blank=True)
+    verified = models.BooleanField(default=False)
+    verification_error = models.CharField(max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=128, blank=True)
+    external_id = models.CharField(max_length=128, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True)
+    confirmation_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "dedupe_key"],
+                condition=Q(verified=True) & ~Q(dedupe_key=""),
+                name="connections_webhook_dedupe",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_type} @ {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StateChange(models.Model):
+    """The history of an account's lifecycle: every move with its reason and time."""
+
+    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="history")
+    from_state = models.CharField(max_length=24, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=24, choices=State.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    actor_label = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.from_state} → {self.to_state}"

@@ -1,0 +1,63 @@
+"""Email the client's account manager when an account needs people (DESIGN §5), once per
+episode: leaving `active` (until it is active again) and becoming `expiring`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.connections.lifecycle import expiring_deadline
+from apps.connections.models import LinkedAccount, State
+
+
+def _manager_email(account: LinkedAccount) -> str:
+    manager = account.client.account_manager
+    return manager.email if manager and manager.is_active else ""
+
+
+def notify_account_problems(*, account_id: int) -> list[str]:
+    """Send what is due for one account; returns the kinds sent (for tests and logs)."""
+    sent: list[str] = []
+    with transaction.atomic():
+        account = (
+            LinkedAccount.objects.select_for_update()
+            .select_related("client__account_manager", "credential")
+            .get(pk=account_id)
+        )
+        to = _manager_email(account)
+        url = f"{settings.PUBLIC_BASE_URL}/connections/{account.pk}/"
+        if account.state in (State.ACTIVE, State.DISCONNECTED, State.DISCONNECT_PENDING):
+            if account.state == State.ACTIVE and account.notified_state:
+                account.notified_state = ""
+                account.save(update_fields=["notified_state"])
+        elif account.notified_state != account.state:
+            account.notified_state = account.state
+            account.save(update_fields=["notified_state"])
+            if to:
+                subject = f"{account.client.name}: {account.label} — {account.get_state_display()}"
+                body = (
+                    f"{account.label} of {account.client.name} is now "
+                    f"“{account.get_state_display()}”.\n\nReason: {account.state_reason}\n\n"
+                    f"See it and fix it: {url}\n"
+                )
+                transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+                sent.append("state")
+        deadline = expiring_deadline(account) if account.state == State.ACTIVE else None
+        if deadline is None:
+            if account.expiring_notified_at:
+                account.expiring_notified_at = None
+                account.save(update_fields=["expiring_notified_at"])
+        elif account.expiring_notified_at is None:
+            account.expiring_notified_at = timezone.now()
+            account.save(update_fields=["expiring_notified_at"])
+            if to:
+                subject = f"{account.client.name}: {account.label} needs a reconnect soon"
+                body = (
+                    f"{account.label} of {account.client.name} must be reconnected before "
+                    f"{deadline:%d %B %Y}, or publishing will stop.\n\nReconnect: {url}\n"
+                )
+                transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+                sent.append("expiring")
+    return sent

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from apps.connections.models import Platform
+
+register = template.Library()
+
+STATE_BADGES = {
+    "active": "badge-ok",
+    "refresh_failing": "badge-warn",
+    "needs_reconnect": "badge-bad",
+    "revoked_on_platform": "badge-bad",
+    "disconnect_pending": "badge-info",
+    "disconnected": "",
+}
+CAPABILITY_BADGES = {
+    "ok": "badge-ok",
+    "unknown": "",
+    "quota_exhausted": "badge-warn",
+}
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    return STATE_BADGES.get(state, "")
+
+
+@register.filter
+def capability_badge(capability: str) -> str:
+    return CAPABILITY_BADGES.get(capability, "badge-bad")
+
+
+@register.inclusion_tag("connections/client_panel.html", takes_context=True)
+def client_accounts_panel(context: dict[str, Any], client: Any) -> dict[str, Any]:
+    """The client page's accounts card (rendered here so the clients app needn't import us)."""
+    from apps.clients.access import can_send_connect_links
+    from apps.connections import selectors
+    from apps.connections.forms import ConnectLinkForm
+
+    request = context["request"]
+    user = request.user
+    can_link = can_send_connect_links(user, client)
+    new_link = request.session.pop("connect_link_url", None)
+    return {
+        "request": request,
+        "client": client,
+        "accounts": selectors.accounts_for_client(client=client),
+        "links": selectors.open_connect_links(client=client) if can_link else [],
+        "can_link": can_link,
+        "link_form": ConnectLinkForm() if can_link else None,
+        "new_link": new_link,
+        "platforms": Platform.choices,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("connections/health_panel.html", takes_context=True)
+def health_panel(context: dict[str, Any]) -> dict[str, Any]:
+    from apps.connections import selectors
+
+    user = context["request"].user
+    return {
+        "request": context["request"],
+        "health": selectors.health_counts(user=user),
+        "attention": selectors.needs_attention(user=user),
+    }

@@ -1,0 +1,336 @@
+"""Connection pages and endpoints: connect/reconnect, OAuth callbacks, the account page and its
+actions, connect links, and the platforms' webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.clients import access
+from apps.common.types import AuthedRequest
+from apps.connections import selectors
+from apps.connections.forms import ConnectLinkForm
+from apps.connections.lifecycle import warnings_for
+from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State, WebhookEvent
+from apps.connections.services import disconnect, health, links, oauth, refresh, webhooks
+
+
+def _platform_or_404(platform: str) -> str:
+    if platform not in Platform.values:
+        raise Http404("Unknown platform.")
+    return platform
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key or ""
+
+
+# --- Connect and reconnect (staff) ---------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def connect_start(request: AuthedRequest, slug: str, platform: str) -> HttpResponse:
+    client = access.get_client_for_view(request.user, slug)
+    platform = _platform_or_404(platform)
+    if client.is_archived:
+        messages.error(request, f"{client.name} is archived; unarchive it to connect accounts.")
+        return redirect("clients:detail", slug=client.slug)
+    url = oauth.oauth_start(
+        client=client,
+        platform=platform,
+        user=request.user,
+        session_key=_session_key(request),
+        next_path=request.POST.get("next", ""),
+    )
+    return redirect(url)
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def reconnect_start(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = access.get_account_for_view(request.user, pk)
+    if account.state in (State.DISCONNECTED, State.DISCONNECT_PENDING):
+        messages.error(
+            request, "A disconnected account can't be reconnected; connect it again instead."
+        )
+        return redirect("connections:account", pk=account.pk)
+    url = oauth.oauth_start(
+        client=account.client,
+        platform=account.platform,
+        user=request.user,
+        session_key=_session_key(request),
+        reconnect_of=account,
+        next_path=f"/connections/{account.pk}/",
+    )
+    return redirect(url)
+
+
+@require_GET
+def oauth_callback(request: HttpRequest, platform: str) -> HttpResponse:
+    """The fixed redirect URI of one platform. Works for staff sessions and connect links."""
+    params = {
+        k: request.GET.get(k, "")[:2000]
+        for k in ("state", "code", "error", "error_description", "scopes")
+    }
+    session_key = request.session.session_key or ""
+    try:
+        result = oauth.oauth_complete(platform=platform, params=params, session_key=session_key)
+    except oauth.OAuthRefused as refused:
+        return render(
+            request,
+            "connections/oauth_error.html",
+            {"title": refused.title, "message": refused.message, "platform": platform},
+            status=400,
+        )
+    auth_request = result.request
+    if auth_request.connect_link_id is not None:
+        return render(
+            request,
+            "connections/link_done.html",
+            {"client_name": auth_request.client.name, "platform": Platform(platform).label},
+        )
+    if result.outcome == AuthorizationRequest.Outcome.MISMATCH:
+        return redirect("connections:mismatch", request_id=auth_request.pk)
+    messages.success(request, result.message)
+    if result.account is not None and result.account.publish_capability == "missing_scope":
+        messages.warning(request, result.account.capability_reason)
+    if auth_request.next_path:
+        return redirect(auth_request.next_path)
+    return (
+        redirect("connections:account", pk=result.account.pk) if result.account else redirect("/")
+    )
+
+
+def _mismatch_request(request: HttpRequest, request_id: int) -> AuthorizationRequest:
+    auth_request = get_object_or_404(
+        AuthorizationRequest.objects.select_related("client", "reconnect_of"),
+        pk=request_id,
+        initiated_by=request.user,
+        reconnect_of__isnull=False,
+    )
+    if not auth_request.pending_identity:
+        raise Http404("No such decision.")
+    access.get_client_for_view(request.user, auth_request.client.slug)
+    return auth_request
+
+
+@login_required
+def mismatch(request: AuthedRequest, request_id: int) -> HttpResponse:
+    auth_request = _mismatch_request(request, request_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "link":
+                result = oauth.oauth_confirm_mismatch(request_id=auth_request.pk, user=request.user)
+                messages.success(request, f"{result.account.label} was added as a new account.")  # type: ignore[union-attr]
+                return redirect("connections:account", pk=result.account.pk)  # type: ignore[union-attr]
+            oauth.oauth_cancel_mismatch(request_id=auth_request.pk)
+        except oauth.OAuthRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.info(
+                request, "Nothing was changed. Reconnect again and pick the right account."
+            )
+        return redirect("connections:account", pk=auth_request.reconnect_of_id)
+    return render(
+        request,
+        "connections/mismatch.html",
+        {
+            "auth_request": auth_request,
+            "expected": auth_request.reconnect_of,
+            "received": auth_request.pending_identity,
+            "decided": not auth_request.pending_credential,
+        },
+    )
+
+
+# --- The account page and its actions -------------------------------------------------------------
+
+
+@login_required
+def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = access.get_account_for_view(request.user, pk)
+    credential = getattr(account, "credential", None)
+    context = {
+        "account": account,
+        "client": account.client,
+        "credential": credential,
+        "warnings": warnings_for(account),
+        "history": selectors.account_history(account=account),
+        "can_link": access.can_send_connect_links(request.user, account.client),
+    }
+    return render(request, "connections/account.html", context)
+
+
+@login_required
+@require_POST
+def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = access.get_account_for_view(request.user, pk)
+    outcome = health.account_check(account_id=account.pk, actor=request.user)
+    account.refresh_from_db()
+    if outcome == "ok":
+        messages.success(request, "Checked just now: the platform accepts the connection.")
+    elif outcome.startswith("skipped"):
+        messages.info(request, f"Not checked: {outcome.removeprefix('skipped: ')}.")
+    else:
+        messages.error(request, f"The check failed: {account.last_error_message or outcome}")
+    return redirect("connections:account", pk=account.pk)
+
+
+@login_required
+@require_POST
+def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = access.get_account_for_view(request.user, pk)
+    outcome = refresh.account_refresh(account_id=account.pk, force=True)
+    account.refresh_from_db()
+    if outcome == "refreshed":
+        messages.success(request, "The token was refreshed.")
+    elif outcome.startswith("skipped"):
+        messages.info(request, f"Not refreshed: {outcome.removeprefix('skipped: ')}.")
+    else:
+        messages.error(request, f"Refresh failed: {account.last_error_message or outcome}")
+    return redirect("connections:account", pk=account.pk)
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def account_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = access.get_account_for_view(request.user, pk)
+    disconnect.account_disconnect(account=account, actor=request.user)
+    messages.success(
+        request,
+        f"{account.label} is being disconnected: "
+        "our tokens are deleted once the platform confirms.",
+    )
+    return redirect("connections:account", pk=account.pk)
+
+
+# --- Connect links -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def link_create(request: AuthedRequest, slug: str) -> HttpResponse:
+    client = access.get_client_for_view(request.user, slug)
+    if not access.can_send_connect_links(request.user, client):
+        raise Http404
+    form = ConnectLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("clients:detail", slug=client.slug)
+    link, url = links.connect_link_create(
+        client=client,
+        platform=form.cleaned_data["platform"],
+        actor=request.user,
+        email=form.cleaned_data["email"],
+        days=form.cleaned_data["days"],
+    )
+    request.session["connect_link_url"] = {"id": link.pk, "url": url}
+    sent = f" and emailed to {link.sent_to}" if link.sent_to else ""
+    messages.success(
+        request, f"Connect link created{sent}. It works once, until {link.expires_at:%d %b %Y}."
+    )
+    return redirect("clients:detail", slug=client.slug)
+
+
+@login_required
+@require_POST
+def link_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
+    link = get_object_or_404(ConnectLink.objects.select_related("client"), pk=pk)
+    if not access.can_view_client(request.user, link.client) or not access.can_send_connect_links(
+        request.user, link.client
+    ):
+        raise Http404
+    links.connect_link_revoke(link=link, actor=request.user)
+    messages.success(request, "The connect link was revoked.")
+    return redirect("clients:detail", slug=link.client.slug)
+
+
+def link_landing(request: HttpRequest, signed: str) -> HttpResponse:
+    """The brand's page: only the client's name and the platform (DESIGN §5)."""
+    link = links.link_from_signed(signed)
+    if link is None:
+        return render(request, "connections/link_invalid.html", {"reason": "unknown"}, status=404)
+    if not link.is_open:
+        return render(request, "connections/link_invalid.html", {"reason": link.status}, status=410)
+    if request.method == "POST":
+        url = oauth.oauth_start(client=link.client, platform=link.platform, connect_link=link)
+        return redirect(url)
+    return render(
+        request,
+        "connections/link_landing.html",
+        {"client_name": link.client.name, "platform": link.get_platform_display()},
+    )
+
+
+# --- Webhooks and platform callbacks ------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def tiktok_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        webhooks.tiktok_webhook_receive(
+            raw_body=request.body, signature=request.headers.get("TikTok-Signature")
+        )
+    except webhooks.WebhookRejected:
+        return HttpResponseBadRequest("invalid signature")
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def instagram_deauthorize(request: HttpRequest) -> HttpResponse:
+    try:
+        webhooks.instagram_deauthorize_receive(
+            signed_request=request.POST.get("signed_request", "")
+        )
+    except webhooks.WebhookRejected:
+        return HttpResponseBadRequest("invalid signed_request")
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def instagram_data_deletion(request: HttpRequest) -> HttpResponse:
+    try:
+        outcome = webhooks.instagram_data_deletion_receive(
+            signed_request=request.POST.get("signed_request", "")
+        )
+    except webhooks.WebhookRejected:
+        return HttpResponseBadRequest("invalid signed_request")
+    return JsonResponse(outcome.response or {})
+
+
+def data_deletion_status(request: HttpRequest, code: str) -> HttpResponse:
+    event = WebhookEvent.objects.filter(
+        kind=WebhookEvent.Kind.IG_DATA_DELETION, verified=True, confirmation_code=code[:64]
+    ).first()
+    if event is None:
+        raise Http404
+    return render(request, "connections/data_deletion_status.html", {"event": event})
+
+
+# --- Dashboard fragment ------------------------------------------------------------------------
+
+
+@login_required
+def health_fragment(request: AuthedRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "health": selectors.health_counts(user=request.user),
+        "attention": selectors.needs_attention(user=request.user),
+    }
+    return render(request, "connections/health_panel.html", context)
