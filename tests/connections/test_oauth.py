@@ -47,7 +47,10 @@ def test_it_connects_an_account_through_the_platform(
         assert account.handle == handle
     credential = Credential.objects.get(account=account)
     assert credential.access_token and not credential.access_token.startswith(("act.", "IG"))
-    assert AuditEvent.objects.filter(action="connection.connected", target_id=str(account.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="connection.connected", target_id=str(account.pk)).count()
+        == 1
+    )
     request = AuthorizationRequest.objects.get()
     assert request.outcome == "connected" and request.consumed_at is not None
 
@@ -65,8 +68,10 @@ def test_access_denied_stores_nothing(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     start = http.post(f"/clients/{client_obj.slug}/connect/tiktok/")
     state = query_of(start["Location"])["state"]
-    response = http.get("/oauth/callback/tt/", {"state": state, "error": "access_denied",
-                                                 "error_description": "The user denied"})
+    response = http.get(
+        "/oauth/callback/tt/",
+        {"state": state, "error": "access_denied", "error_description": "The user denied"},
+    )
     assert response.status_code == 400
     assert "not granted" in text(response)
     assert not LinkedAccount.objects.exists()
@@ -91,7 +96,9 @@ def test_a_forged_state_is_refused(sandbox, staff_member, client_obj):
 def test_a_replayed_state_is_refused(sandbox, oauth, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+    )
     assert http.get(callback_path(grant["redirect"])).status_code == 302
     replay = http.get(callback_path(grant["redirect"]))
     assert replay.status_code == 400 and "already used" in text(replay)
@@ -101,7 +108,9 @@ def test_a_replayed_state_is_refused(sandbox, oauth, staff_member, client_obj):
 def test_an_expired_state_is_refused(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+    )
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         response = http.get(callback_path(grant["redirect"]))
     assert response.status_code == 400 and "expired" in text(response)
@@ -111,7 +120,9 @@ def test_an_expired_state_is_refused(sandbox, staff_member, client_obj):
 def test_a_state_from_another_users_session_is_refused(sandbox, staff_member, manager, client_obj):
     victim = staff_client(staff_member)
     params = _start(victim, client_obj)
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+    )
     attacker = staff_client(manager)  # another session, even one that may see the client
     response = attacker.get(callback_path(grant["redirect"]))
     assert response.status_code == 400 and "another browser session" in text(response)
@@ -128,10 +139,21 @@ def test_a_code_for_another_client_cannot_be_attached(sandbox, staff_member, cli
     http = staff_client(staff_member)
     params_a = _start(http, client_obj)
     params_b = _start(http, other)
-    code_for_b = sandbox.authorize("tt-public", SCOPES["tiktok"], params_b["redirect_uri"], state=params_b["state"])
-    response = http.get("/oauth/callback/tt/", {"state": params_a["state"], "code": code_for_b["code"], "scopes": ",".join(SCOPES["tiktok"])})
+    code_for_b = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params_b["redirect_uri"], state=params_b["state"]
+    )
+    response = http.get(
+        "/oauth/callback/tt/",
+        {
+            "state": params_a["state"],
+            "code": code_for_b["code"],
+            "scopes": ",".join(SCOPES["tiktok"]),
+        },
+    )
     assert response.status_code == 302
-    assert list(LinkedAccount.objects.values_list("client__name", flat=True)) == ["Northwind Coffee"]
+    assert list(LinkedAccount.objects.values_list("client__name", flat=True)) == [
+        "Northwind Coffee"
+    ]
     # The other client's state can no longer bring the same platform account to "Other Brand".
     again = http.get(callback_path(code_for_b["redirect"]))
     assert again.status_code == 400
@@ -141,19 +163,25 @@ def test_a_code_for_another_client_cannot_be_attached(sandbox, staff_member, cli
 def test_a_reply_on_the_other_platforms_callback_is_refused(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj, "tiktok")
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+    )
     path = callback_path(grant["redirect"]).replace("/oauth/callback/tt/", "/oauth/callback/ig/")
     response = http.get(path)
     assert response.status_code == 400 and "wrong platform" in text(response)
     assert not LinkedAccount.objects.exists()
 
 
-@pytest.mark.parametrize("next_path", ["https://evil.example/steal", "//evil.example/x", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "next_path", ["https://evil.example/steal", "//evil.example/x", "/\\evil.example"]
+)
 def test_next_never_redirects_off_site(sandbox, staff_member, client_obj, next_path):
     http = staff_client(staff_member)
     start = http.post(f"/clients/{client_obj.slug}/connect/tiktok/", {"next": next_path})
     params = query_of(start["Location"])
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+    )
     response = http.get(callback_path(grant["redirect"]))
     assert response.status_code == 302
     assert response["Location"].startswith("/connections/")
@@ -162,12 +190,16 @@ def test_next_never_redirects_off_site(sandbox, staff_member, client_obj, next_p
 def test_nothing_from_the_query_is_rendered_unescaped(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
-    response = http.get("/oauth/callback/tt/", {"state": params["state"], "error": "<script>alert(1)</script>"})
+    response = http.get(
+        "/oauth/callback/tt/", {"state": params["state"], "error": "<script>alert(1)</script>"}
+    )
     assert b"<script>alert(1)</script>" not in response.content
     assert b"&lt;script&gt;" in response.content
 
 
-def test_the_same_account_on_another_client_is_refused_without_naming_it(sandbox, oauth, admin_user, client_obj):
+def test_the_same_account_on_another_client_is_refused_without_naming_it(
+    sandbox, oauth, admin_user, client_obj
+):
     secret_client = ClientFactory(name="Secret Client Name")
     http = staff_client(admin_user)
     oauth(http, secret_client, "tiktok")
@@ -178,10 +210,14 @@ def test_the_same_account_on_another_client_is_refused_without_naming_it(sandbox
     assert LinkedAccount.objects.filter(client=client_obj).count() == 0
 
 
-def test_a_personal_instagram_account_is_refused_with_how_to_switch(sandbox, staff_member, client_obj):
+def test_a_personal_instagram_account_is_refused_with_how_to_switch(
+    sandbox, staff_member, client_obj
+):
     http = staff_client(staff_member)
     params = _start(http, client_obj, "instagram")
-    grant = sandbox.authorize("ig-business", SCOPES["instagram"], params["redirect_uri"], state=params["state"])
+    grant = sandbox.authorize(
+        "ig-business", SCOPES["instagram"], params["redirect_uri"], state=params["state"]
+    )
     sandbox.action("ig-business", "make_personal")  # flips between consent and our profile fetch
     response = http.get(callback_path(grant["redirect"]))
     assert response.status_code == 400
@@ -198,10 +234,14 @@ def test_reconnect_with_the_same_account_restores_it(sandbox, oauth, staff_membe
     account.refresh_from_db()
     assert response["Location"] == f"/connections/{account.pk}/"
     assert account.state == State.ACTIVE
-    assert AuditEvent.objects.filter(action="connection.reconnected", target_id=str(account.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="connection.reconnected", target_id=str(account.pk)
+    ).exists()
 
 
-def test_reconnect_with_a_different_account_stops_on_the_mismatch_page(sandbox, oauth, staff_member, client_obj):
+def test_reconnect_with_a_different_account_stops_on_the_mismatch_page(
+    sandbox, oauth, staff_member, client_obj
+):
     http = staff_client(staff_member)
     oauth(http, client_obj, "tiktok", account="tt-public")
     original = LinkedAccount.objects.get()
@@ -227,4 +267,9 @@ def test_cancelling_a_mismatch_attaches_nothing(sandbox, oauth, staff_member, cl
     response = oauth(http, client_obj, "tiktok", account="tt-private", reconnect=original)
     http.post(response["Location"], {"decision": "cancel"})
     assert LinkedAccount.objects.count() == 1
-    assert AuthorizationRequest.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1])).pending_credential == ""
+    assert (
+        AuthorizationRequest.objects.get(
+            pk=int(response["Location"].rstrip("/").split("/")[-1])
+        ).pending_credential
+        == ""
+    )
