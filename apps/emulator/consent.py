@@ -7,6 +7,8 @@ sandbox never redirects to a URI it could not validate. Everything else ends in 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
@@ -96,7 +98,7 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
             else:
                 return HttpResponseRedirect(url)
     scope_rows = [{"name": s, "required": s in required} for s in scopes]
-    return render(
+    response = render(
         request,
         "emulator/consent.html",
         {
@@ -110,3 +112,9 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
             "action": request.get_full_path(),
         },
     )
+    # The site-wide CSP says `form-action 'self'`, and browsers apply it to the redirect that
+    # follows a form submission: without this, approving could never reach an app on another
+    # origin (as every real app is). Allow exactly the validated redirect URI's origin.
+    parts = urlsplit(redirect_uri)
+    response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+    return response

@@ -127,7 +127,7 @@ class Command(BaseCommand):
         return admin, manager, staff
 
     def _seed_clients(self, count: int, people: list[User]) -> None:
-        rng = random.Random(7)
+        rng = random.Random(7)  # noqa: S311 - reproducible test data, not secrets
         managers = list(User.objects.filter(role=Role.MANAGER))
         clients = [
             Client(
