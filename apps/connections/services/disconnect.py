@@ -31,7 +31,11 @@ def on_account_blocked(*, account: LinkedAccount, reason: str) -> int:
 @transaction.atomic
 def account_disconnect(*, account: LinkedAccount, actor: Any) -> LinkedAccount:
     """Start a disconnect: `disconnect_pending` now, the platform revoke right after commit."""
-    account = LinkedAccount.objects.select_for_update().select_related("client").get(pk=account.pk)
+    account = (
+        LinkedAccount.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=account.pk)
+    )
     if account.state in (State.DISCONNECT_PENDING, State.DISCONNECTED):
         return account  # a double click disconnects once
     account_transition(
@@ -46,7 +50,9 @@ def account_revoke_at_platform(*, account_id: int) -> str:
     """Revoke at the platform and delete our tokens; idempotent and safe to retry."""
     with transaction.atomic():
         account = (
-            LinkedAccount.objects.select_for_update().select_related("client").get(pk=account_id)
+            LinkedAccount.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=account_id)
         )
         if account.state != State.DISCONNECT_PENDING:
             return f"skipped: account is {account.state}"

@@ -22,7 +22,7 @@ def notify_account_problems(*, account_id: int) -> list[str]:
     sent: list[str] = []
     with transaction.atomic():
         account = (
-            LinkedAccount.objects.select_for_update()
+            LinkedAccount.objects.select_for_update(of=("self",))
             .select_related("client__account_manager", "credential")
             .get(pk=account_id)
         )

@@ -119,7 +119,7 @@ def _consume(*, state: str, platform: str, session_key: str) -> AuthorizationReq
     refusal: OAuthRefused | None = None
     with transaction.atomic():
         request = (
-            AuthorizationRequest.objects.select_for_update()
+            AuthorizationRequest.objects.select_for_update(of=("self",))
             .select_related("client", "connect_link", "reconnect_of")
             .filter(state=state)
             .first()
@@ -403,7 +403,7 @@ def oauth_confirm_mismatch(*, request_id: int, user: Any) -> OAuthResult:
     """The person confirmed the different account: link it as a new account (DESIGN §5)."""
     with transaction.atomic():
         request = (
-            AuthorizationRequest.objects.select_for_update()
+            AuthorizationRequest.objects.select_for_update(of=("self",))
             .select_related("client", "reconnect_of")
             .get(pk=request_id)
         )

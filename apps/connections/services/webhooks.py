@@ -196,7 +196,7 @@ def _instagram_account(app_scoped_id: str) -> LinkedAccount | None:
 
 def _purge_instagram_user(app_scoped_id: str) -> str:
     accounts = list(
-        LinkedAccount.objects.select_for_update()
+        LinkedAccount.objects.select_for_update(of=("self",))
         .select_related("client")
         .filter(platform=Platform.INSTAGRAM)
         .filter(Q(app_scoped_id=app_scoped_id) | Q(external_id=app_scoped_id))
