@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -280,6 +281,17 @@ WEBHOOK_PATHS = {
 }
 # Health checks of every active account are spread over this interval (seconds).
 CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 3600)
+# Connect and reconnect are form POSTs answered with a redirect to the platform's consent page;
+# browsers apply `form-action` to that redirect, so the consent origins are allowed there.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+    "'self'",
+    *sorted(
+        {
+            "{0.scheme}://{0.netloc}".format(urlsplit(PLATFORM_BASE_URLS[key]))
+            for key in ("tiktok_auth", "instagram_auth")
+        }
+    ),
+]
 # Outbound HTTP (apps/common/http.py): (connect, read) seconds.
 HTTP_TIMEOUT = (
     env.float("HTTP_CONNECT_TIMEOUT", default=5.0),

@@ -91,3 +91,17 @@ def test_every_environment_variable_is_documented():
     used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - {"SWITCHBOARD_TESTING"}
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used - documented == set()
+
+
+def test_forms_may_redirect_only_to_ourselves_and_the_platforms_consent_pages():
+    """Connect is a POST answered by a redirect to the platform; CSP form-action governs it."""
+    code = (
+        "from django.conf import settings; "
+        "print(*settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code)
+    assert result.stdout.split() == [
+        "'self'",
+        "https://www.instagram.com",
+        "https://www.tiktok.com",
+    ], result.stderr
