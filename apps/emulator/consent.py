@@ -7,6 +7,7 @@ sandbox never redirects to a URI it could not validate. Everything else ends in 
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -47,6 +48,8 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
     if problem:
         return _error_page(request, platform, problem)
     state = params.get("state", "")
+    if params.get("code_challenge") and params.get("code_challenge_method") != "S256":
+        return _error_page(request, platform, "code_challenge_method must be S256.")
     if params.get("response_type") != "code":
         if platform == Platform.TIKTOK:
             return HttpResponseRedirect(
@@ -91,7 +94,11 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
             granted = [s for s in scopes if s in required or s in ticked]
             try:
                 url, _code = grant(
-                    account=account, scopes=granted, redirect_uri=redirect_uri, state=state
+                    account=account,
+                    scopes=granted,
+                    redirect_uri=redirect_uri,
+                    state=state,
+                    code_challenge=pkce_challenge(platform, params),
                 )
             except GrantRefused as exc:
                 error = str(exc)
@@ -118,3 +125,8 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
     parts = urlsplit(redirect_uri)
     response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
     return response
+
+
+def pkce_challenge(platform: str, params: Any) -> str:
+    """TikTok keeps the S256 challenge with the code; Instagram Login has no PKCE."""
+    return str(params.get("code_challenge", ""))[:128] if platform == Platform.TIKTOK else ""

@@ -47,7 +47,12 @@ def required_scopes(platform: str) -> set[str]:
 
 
 def grant(
-    *, account: SandboxAccount, scopes: list[str], redirect_uri: str, state: str
+    *,
+    account: SandboxAccount,
+    scopes: list[str],
+    redirect_uri: str,
+    state: str,
+    code_challenge: str = "",
 ) -> tuple[str, SandboxToken]:
     """Issue an authorization code and return (the callback URL to redirect to, the code).
 
@@ -70,6 +75,7 @@ def grant(
             scopes=scopes,
             ttl=config.tiktok_code_ttl,
             redirect_uri=redirect_uri,
+            code_challenge=code_challenge,
         )
         # Real codes contain characters that need URL-encoding ("*", "!"): clients must decode
         # the callback value before sending it back (PLATFORMS §1.3 "code (URL-decoded)").

@@ -111,6 +111,8 @@ class SandboxToken(models.Model):
     account = models.ForeignKey(SandboxAccount, on_delete=models.CASCADE, related_name="tokens")
     scopes = models.CharField(max_length=500, blank=True)
     redirect_uri = models.CharField(max_length=600, blank=True)
+    # TikTok PKCE (PLATFORMS §1.2): the S256 challenge sent to authorize, hex(SHA-256(verifier)).
+    code_challenge = models.CharField(max_length=128, blank=True)
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     # A refresh chain keeps its original deadline; see tiktok/oauth.py.

@@ -27,6 +27,7 @@ def issue(
     ttl: int,
     redirect_uri: str = "",
     expires_at: dt.datetime | None = None,
+    code_challenge: str = "",
 ) -> SandboxToken:
     """Mint a token valid for `ttl` sandbox seconds (or until `expires_at` when given)."""
     issued = clock.now()
@@ -36,6 +37,7 @@ def issue(
         account=account,
         scopes=",".join(scopes),
         redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
         issued_at=issued,
         expires_at=expires_at or issued + dt.timedelta(seconds=ttl),
         password_version=account.password_version,

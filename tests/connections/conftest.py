@@ -84,6 +84,7 @@ def oauth(sandbox: Sandbox) -> Callable[..., Any]:
             scopes or SCOPES[platform],
             params["redirect_uri"],
             state=params["state"],
+            code_challenge=params.get("code_challenge", ""),
         )
         return http.get(callback_path(grant["redirect"]))
 

@@ -224,7 +224,12 @@ class Sandbox:
         return self.api("GET", "/webhooks")
 
     def authorize(
-        self, account: str, scopes: tuple[str, ...] | list[str], redirect_uri: str, state: str = "s"
+        self,
+        account: str,
+        scopes: tuple[str, ...] | list[str],
+        redirect_uri: str,
+        state: str = "s",
+        code_challenge: str = "",
     ) -> dict[str, Any]:
         """Approve the consent page headlessly: {redirect, code, scopes}."""
         return self.api(
@@ -235,5 +240,6 @@ class Sandbox:
                 "scopes": ",".join(scopes),
                 "redirect_uri": redirect_uri,
                 "state": state,
+                "code_challenge": code_challenge,
             },
         )

@@ -6,6 +6,8 @@ test_platform_actions_contract.py.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import re
 from typing import Any
@@ -93,6 +95,37 @@ def test_it_follows_authorize_url_through_the_consent_form_to_a_code_it_can_exch
     assert tokens.access_token.startswith("act.")
     assert tokens.refresh_token and tokens.refresh_token.startswith("rft.")
     assert tokens.expires_in == 7200 and tokens.refresh_expires_in == 15_552_000
+
+
+@pytest.mark.parametrize(
+    ("sent_verifier", "accepted"),
+    [("right", True), ("wrong", False), ("missing", False), ("base64url", False)],
+)
+def test_the_code_is_bound_to_the_pkce_verifier(sandbox, receiver, sent_verifier, accepted):
+    """PLATFORMS §1.2: TikTok checks hex(SHA-256(verifier)); a code is useless without it."""
+    redirect_uri = receiver.url(TT_CALLBACK)
+    verifier = tt.pkce_verifier()
+    grant = sandbox.authorize(
+        "tt-public",
+        ("user.info.basic",),
+        redirect_uri,
+        code_challenge=tt.pkce_challenge(verifier=verifier),
+    )
+    sent = {
+        "right": verifier,
+        "wrong": tt.pkce_verifier(),
+        "missing": None,
+        # the base64url S256 of RFC 7636 is not what TikTok compares against
+        "base64url": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        .rstrip(b"=")
+        .decode(),
+    }[sent_verifier]
+    if accepted:
+        assert tt.exchange_code(code=grant["code"], redirect_uri=redirect_uri, code_verifier=sent)
+        return
+    with pytest.raises(PlatformError) as exc:
+        tt.exchange_code(code=grant["code"], redirect_uri=redirect_uri, code_verifier=sent)
+    assert exc.value.code == "invalid_grant"
 
 
 def test_it_sees_the_denial_when_the_user_cancels_consent(sandbox, receiver):

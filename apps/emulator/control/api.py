@@ -150,6 +150,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             scopes=scopes,
             redirect_uri=redirect_uri,
             state=str(data.get("state", "")),
+            code_challenge=str(data.get("code_challenge", ""))[:128],
         )
     except GrantRefused as exc:
         raise ControlError(str(exc)) from exc

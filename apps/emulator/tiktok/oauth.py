@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 
 from django.conf import settings
@@ -92,6 +94,10 @@ def token(request: HttpRequest) -> HttpResponse:
                 return _invalid_grant(f"Authorization code is invalid ({problem}).")
             if code.redirect_uri != request.POST.get("redirect_uri", ""):
                 return _invalid_grant("redirect_uri does not match the authorization request.")
+            if code.code_challenge and not _verifier_matches(
+                request.POST.get("code_verifier", ""), code.code_challenge
+            ):
+                return _invalid_grant("code_verifier does not match the code_challenge.")
             code.used_at = clock.now()
             code.save(update_fields=["used_at"])
             return json_response(_token_payload(code.account, code.scope_list, None))
@@ -134,3 +140,9 @@ def revoke(request: HttpRequest) -> HttpResponse:
     if found is not None and found.revoked_at is None:
         actions.remove_app(found.account, reason=5, revoked_as="revoked")
     return json_response({})
+
+
+def _verifier_matches(verifier: str, challenge: str) -> bool:
+    # PLATFORMS §1.2 [3p]: TikTok computes hex(SHA-256(verifier)), not base64url.
+    expected = hashlib.sha256(verifier.encode()).hexdigest()
+    return bool(verifier) and hmac.compare_digest(expected, challenge)
