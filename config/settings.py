@@ -317,6 +317,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+        # urllib3's DEBUG lines print request URLs with their query strings, and Instagram's
+        # access token travels in the query (PLATFORMS §2): never below WARNING (DESIGN §10).
+        "urllib3": {"level": "WARNING"},
     },
 }
 

@@ -96,12 +96,19 @@ def identify(platform: str, access_token: str) -> Identity:
     )
 
 
-def probe(platform: str, access_token: str) -> str:
-    """The cheapest identity call (PLATFORMS §4 health probes); returns the external id."""
+@dataclass(frozen=True)
+class Probe:
+    external_id: str
+    professional: bool = True
+
+
+def probe(platform: str, access_token: str) -> Probe:
+    """The cheapest identity call (PLATFORMS §4 health probes)."""
     if platform == "tiktok":
-        return tiktok.get_user_info(access_token=access_token, fields=tiktok.PROBE_FIELDS).open_id
+        user = tiktok.get_user_info(access_token=access_token, fields=tiktok.PROBE_FIELDS)
+        return Probe(external_id=user.open_id)
     profile = instagram.get_me(access_token=access_token, fields=instagram.PROBE_FIELDS)
-    return profile.user_id
+    return Probe(external_id=profile.user_id, professional=profile.is_professional)
 
 
 def refresh(

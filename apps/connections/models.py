@@ -132,6 +132,8 @@ class Credential(models.Model):
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_failures = models.PositiveIntegerField(default=0)
     next_refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set while one worker is refreshing (apps.connections.services.refresh); others stay away.
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Credential of {self.account}"

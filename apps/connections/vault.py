@@ -40,6 +40,7 @@ def credential_store(
         "refresh_expires_at": tokens.refresh_expires_at(obtained_at),
         "obtained_at": obtained_at,
         "refresh_failures": 0,
+        "refresh_claimed_until": None,
     }
     if refreshed:
         defaults["last_refreshed_at"] = obtained_at

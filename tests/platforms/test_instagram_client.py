@@ -277,7 +277,7 @@ def test_it_reads_the_graph_version_at_call_time(fake_http: FakeHttp, settings: 
     client.get_me(access_token="t", fields=client.PROBE_FIELDS)
 
     assert fake_http.last.url == f"{GRAPH}/v25.0/me"
-    assert fake_http.last.params == {"fields": "user_id,username", "access_token": "t"}
+    assert fake_http.last.params == {"fields": "user_id,username,account_type", "access_token": "t"}
 
 
 def test_it_creates_a_reels_container(fake_http: FakeHttp) -> None:

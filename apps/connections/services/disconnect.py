@@ -46,51 +46,45 @@ def account_disconnect(*, account: LinkedAccount, actor: Any) -> LinkedAccount:
     return account
 
 
+def _pending_account(account_id: int) -> LinkedAccount:
+    return (
+        LinkedAccount.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=account_id)
+    )
+
+
 def account_revoke_at_platform(*, account_id: int) -> str:
-    """Revoke at the platform and delete our tokens; idempotent and safe to retry."""
+    """Revoke at the platform and delete our tokens; idempotent and safe to retry.
+
+    The platform call runs outside any transaction: TikTok answers a revoke with an
+    `authorization.removed` webhook (reason 5) that our receiver handles by locking this same
+    account row, and the sandbox sends it before answering.
+    """
     with transaction.atomic():
-        account = (
-            LinkedAccount.objects.select_for_update(of=("self",))
-            .select_related("client")
-            .get(pk=account_id)
-        )
+        account = _pending_account(account_id)
         if account.state != State.DISCONNECT_PENDING:
             return f"skipped: account is {account.state}"
         try:
-            credential = vault.locked_credential(account)
-            token = vault.access_token_of(credential)
+            token = vault.access_token_of(vault.locked_credential(account))
         except vault.NoCredential:
             return _finish(
                 account,
                 done=False,
                 note="No token was left to revoke with; nothing to do on the platform.",
             )
-        try:
-            revoked = adapters.revoke(platform=account.platform, access_token=token)
-        except PlatformError as error:
-            if error.category == Category.AUTH:
-                # The platform no longer accepts the token: its side is already gone.
-                return _finish(
-                    account,
-                    done=True,
-                    note=f"The platform already considered the token invalid ({error.code}).",
-                )
-            account.revoke_attempts += 1
-            if account.revoke_attempts >= MAX_REVOKE_ATTEMPTS:
-                return _finish(
-                    account,
-                    done=False,
-                    note=f"Platform revoke failed {account.revoke_attempts} times ({error.code}); "
-                    "tokens deleted on our side. Remove the app in the platform's settings "
-                    "to be sure.",
-                )
-            account.platform_revoke_note = (
-                f"Revoke attempt {account.revoke_attempts} failed: {error.message}"[:300]
-            )
-            account.next_check_at = None
-            account.save(update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at"])
-            logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
-            return "retry"
+    failure: PlatformError | None = None
+    revoked = False
+    try:
+        revoked = adapters.revoke(platform=account.platform, access_token=token)
+    except PlatformError as error:
+        failure = error
+    with transaction.atomic():
+        account = _pending_account(account_id)
+        if account.state != State.DISCONNECT_PENDING:
+            return f"skipped: account is {account.state}"
+        if failure is not None:
+            return _revoke_failed(account, failure)
         if account.platform == "tiktok":
             return _finish(account, done=True, note="Revoked at TikTok.")
         note = (
@@ -103,6 +97,32 @@ def account_revoke_at_platform(*, account_id: int) -> str:
             + " Tokens deleted on our side."
         )
         return _finish(account, done=bool(revoked), note=note)
+
+
+def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
+    if error.category == Category.AUTH:
+        # The platform no longer accepts the token: its side is already gone.
+        return _finish(
+            account,
+            done=True,
+            note=f"The platform already considered the token invalid ({error.code}).",
+        )
+    account.revoke_attempts += 1
+    if account.revoke_attempts >= MAX_REVOKE_ATTEMPTS:
+        return _finish(
+            account,
+            done=False,
+            note=f"Platform revoke failed {account.revoke_attempts} times ({error.code}); "
+            "tokens deleted on our side. Remove the app in the platform's settings "
+            "to be sure.",
+        )
+    account.platform_revoke_note = (
+        f"Revoke attempt {account.revoke_attempts} failed: {error.message}"[:300]
+    )
+    account.next_check_at = None
+    account.save(update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at"])
+    logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
+    return "retry"
 
 
 def _finish(account: LinkedAccount, *, done: bool, note: str) -> str:

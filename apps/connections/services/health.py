@@ -13,8 +13,8 @@ from django.utils import timezone
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.connections import adapters, vault
-from apps.connections.lifecycle import account_transition
-from apps.connections.models import LinkedAccount, State
+from apps.connections.lifecycle import account_set_capability, account_transition
+from apps.connections.models import Capability, LinkedAccount, State
 from apps.connections.services.refresh import account_refresh
 from apps.connections.services.signals import account_apply_error, account_record_success
 from apps.platforms.errors import AuthReason, Category, PlatformError
@@ -45,7 +45,7 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
     if account.state not in CHECKABLE_STATES:
         return f"skipped: account is {account.state}"
     try:
-        external_id = vault.call_with_bearer(
+        probed = vault.call_with_bearer(
             account, lambda token: adapters.probe(account.platform, token)
         )
     except vault.NoCredential:
@@ -70,7 +70,7 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
         return f"error: {error.code}"
     with transaction.atomic():
         account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
-        if external_id and external_id != account.external_id:
+        if probed.external_id and probed.external_id != account.external_id:
             if account.state != State.NEEDS_RECONNECT:
                 account_transition(
                     account=account,
@@ -80,10 +80,46 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
             schedule_next_check(account)
             return "error: identity changed"
         account_record_success(account=account, actor=actor)
+        _update_eligibility(account, professional=probed.professional)
         if actor is not None:
             _audit_check(account, actor, ok=True)
         schedule_next_check(account)
     return "ok"
+
+
+def _update_eligibility(account: LinkedAccount, *, professional: bool) -> None:
+    """An Instagram account switched to personal can't publish (PLATFORMS §4.18); switching
+    back restores it. Other capability problems are found by the publishing calls."""
+    if not professional:
+        changed = account_set_capability(
+            account=account,
+            capability=Capability.ACCOUNT_INELIGIBLE,
+            reason="This Instagram account is no longer professional. In the Instagram app: "
+            "Settings → Account type and tools → Switch to professional account.",
+        )
+    elif (
+        account.publish_capability == Capability.ACCOUNT_INELIGIBLE
+        and account.platform == "instagram"
+    ):
+        changed = account_set_capability(account=account, capability=Capability.OK)
+    elif (
+        account.publish_capability == Capability.QUOTA_EXHAUSTED
+        and account.capability_until is not None
+        and account.capability_until <= timezone.now()
+    ):
+        # The daily window has passed: the cap no longer applies.
+        changed = account_set_capability(account=account, capability=Capability.OK)
+    else:
+        return
+    if changed:
+        audit_record(
+            action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
+            actor=None,
+            actor_label="system",
+            client=account.client,
+            target=account,
+            data={"capability": account.publish_capability, "reason": account.capability_reason},
+        )
 
 
 def _audit_check(account: LinkedAccount, actor: Any, *, ok: bool, code: str = "") -> None:
@@ -95,7 +131,7 @@ def _audit_check(account: LinkedAccount, actor: Any, *, ok: bool, code: str = ""
         actor_label=None if actor is not None else "system",
         client=account.client,
         target=account,
-        data={"ok": ok, "code": code},
+        data={"ok": ok, "error_code": code},
     )
 
 

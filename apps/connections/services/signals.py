@@ -99,7 +99,7 @@ def account_apply_error(
             to=verdict.state,
             reason=verdict.reason,
             actor_label=actor_label,
-            data={"code": error.code, "during": during},
+            data={"error_code": error.code, "during": during},
         )
     return verdict
 

