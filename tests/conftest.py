@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.core.cache import cache
 
 from apps.clients.models import Client
 from apps.staff.models import Role, User
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """The default cache is per process and outlives a test: without this, the TikTok webhook
+    replay memory (and allauth's rate limits) of one test refuse an identical request in the
+    next — e.g. two tests revoking the same sandbox account within the same second."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

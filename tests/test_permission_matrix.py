@@ -16,6 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.clients.models import ClientMembership
+from apps.connections import adapters
+from apps.connections.models import AuthorizationRequest, ConnectLink, LinkedAccount
 from apps.staff.models import Invitation
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
@@ -23,6 +25,14 @@ ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymo
 # Patterns with parameters that are not our objects, and why.
 NOT_OBJECT_URLS = {
     "staff:accept": "public invitation link; the token is the credential (tests/staff)",
+    "connections:link_landing": (
+        "public connect link for the brand; the signed single-use token is the credential "
+        "(tests/connections/test_links.py)"
+    ),
+    "connections:data_deletion_status": (
+        "public status page Meta links users to; the unguessable confirmation code is the key "
+        "(tests/connections/test_views.py)"
+    ),
 }
 NOT_OBJECT_NAMESPACES = {
     "emulator": "the platform sandbox plays TikTok/Instagram; it has its own auth",
@@ -58,6 +68,9 @@ def _object_url_names() -> set[str]:
 
 # url name -> (method, kwargs builder, expected status per role)
 Builder = Callable[[dict[str, Any]], dict[str, Any]]
+# A 302 to allauth's reauthentication page: the role passed the access check, and the sensitive
+# action now wants a fresh password (DESIGN §1). A plain 302 must go anywhere else.
+REAUTH = "302 to reauthenticate"
 CLIENT_VIEW = {
     "admin": 200,
     "manager": 200,
@@ -78,6 +91,38 @@ CLIENT_MANAGE_POST = {
     "admin": 302,
     "manager": 302,
     "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+CLIENT_VIEW_POST = {
+    "admin": 302,
+    "manager": 302,
+    "team_staff": 302,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+CLIENT_VIEW_REAUTH: dict[str, Any] = {
+    **CLIENT_VIEW_POST,
+    "admin": REAUTH,
+    "manager": REAUTH,
+    "team_staff": REAUTH,
+}
+CLIENT_MANAGE_REAUTH: dict[str, Any] = {**CLIENT_MANAGE_POST, "admin": REAUTH, "manager": REAUTH}
+ADMIN_ONLY_REAUTH: dict[str, Any] = {
+    "admin": REAUTH,
+    "manager": 404,
+    "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+# Only the person who started the reconnect decides a mismatch (it is bound to them).
+INITIATOR_ONLY = {
+    "admin": 404,
+    "manager": 404,
+    "team_staff": 200,
     "outsider": 404,
     "other_manager": 404,
     "anonymous": 302,
@@ -115,7 +160,52 @@ def _other_user(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": w["team_staff"].pk}
 
 
-MATRIX: dict[str, tuple[str, Builder, dict[str, int]]] = {
+def _connect(w: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": w["client"].slug, "platform": "tiktok"}
+
+
+def _make_account(w: dict[str, Any]) -> LinkedAccount:
+    # No credential: even a role that passes the check cannot reach the platform from here.
+    return LinkedAccount.objects.create(
+        client=w["client"], platform="tiktok", external_id="open-matrix", handle="matrix"
+    )
+
+
+def _account(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": _make_account(w).pk}
+
+
+def _connect_link(w: dict[str, Any]) -> dict[str, Any]:
+    link = ConnectLink.objects.create(
+        client=w["client"],
+        platform="instagram",
+        token_hash=ConnectLink.hash_token("matrix-token"),
+        created_by=w["manager"],
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return {"pk": link.pk}
+
+
+def _mismatch(w: dict[str, Any]) -> dict[str, Any]:
+    now = timezone.now()
+    request = AuthorizationRequest.objects.create(
+        state="matrix-state",
+        pkce_verifier="v" * 64,
+        client=w["client"],
+        platform="tiktok",
+        initiated_by=w["team_staff"],
+        session_key_hash="x",
+        reconnect_of=_make_account(w),
+        expires_at=now + AuthorizationRequest.LIFETIME,
+        consumed_at=now,
+        outcome=AuthorizationRequest.Outcome.MISMATCH,
+        pending_identity={"external_id": "open-other", "handle": "someone.else"},
+        pending_credential="ciphertext",
+    )
+    return {"request_id": request.pk}
+
+
+MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
     "clients:archive": ("post", _slug, CLIENT_MANAGE_POST),
@@ -124,15 +214,30 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, int]]] = {
     "clients:member_remove": ("post", _membership, CLIENT_MANAGE_POST),
     "staff:invitation_revoke": ("post", _invitation, ADMIN_ONLY_POST),
     "staff:invitation_resend": ("post", _invitation, ADMIN_ONLY_POST),
-    "staff:role": ("post", _other_user, ADMIN_ONLY_POST),
-    "staff:deactivate": ("post", _other_user, ADMIN_ONLY_POST),
-    "staff:reactivate": ("post", _other_user, ADMIN_ONLY_POST),
+    "staff:role": ("post", _other_user, ADMIN_ONLY_REAUTH),
+    "staff:deactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
+    "staff:reactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
+    "connections:connect": ("post", _connect, CLIENT_VIEW_REAUTH),
+    "connections:account": ("get", _account, CLIENT_VIEW),
+    "connections:check": ("post", _account, CLIENT_VIEW_POST),
+    "connections:refresh": ("post", _account, CLIENT_VIEW_POST),
+    "connections:reconnect": ("post", _account, CLIENT_VIEW_REAUTH),
+    "connections:disconnect": ("post", _account, CLIENT_VIEW_REAUTH),
+    "connections:mismatch": ("get", _mismatch, INITIATOR_ONLY),
+    "connections:link_create": ("post", _slug, CLIENT_MANAGE_REAUTH),
+    "connections:link_revoke": ("post", _connect_link, CLIENT_MANAGE_POST),
 }
 
 
 def test_every_object_url_has_a_row():
     missing = _object_url_names() - set(MATRIX)
     assert not missing, f"Add these URLs to the permission matrix: {sorted(missing)}"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Each case creates five staff users; the production hasher would make that seconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -147,18 +252,41 @@ def world(admin_user, manager, staff_member, outsider, other_manager, client_obj
     }
 
 
+@pytest.fixture
+def platform_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call that would leave for TikTok/Instagram, recorded instead of made."""
+    calls: list[str] = []
+    for name in ("exchange", "identify", "probe", "refresh", "revoke"):
+
+        def record(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            raise AssertionError(f"platform call {_name} during an access check")
+
+        monkeypatch.setattr(adapters, name, record)
+    return calls
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", sorted(MATRIX))
-def test_role_gets_the_expected_status(client, world, url_name, role):
+def test_role_gets_the_expected_status(client, world, platform_calls, url_name, role):
     method, build, expected = MATRIX[url_name]
     url = reverse(url_name, kwargs=build(world))
     if role != "anonymous":
         client.force_login(world[role])
     response = getattr(client, method)(url)
-    assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
+    want = expected[role]
+    status = 302 if want == REAUTH else want
+    assert response.status_code == status, f"{role} {method.upper()} {url}"
+    location = response.get("Location", "")
+    reauth_page = reverse("account_reauthenticate")
     if role == "anonymous":
-        assert "/accounts/login/" in response["Location"]
+        assert "/accounts/login/" in location
+    elif want == REAUTH:
+        assert location.startswith(reauth_page), f"{role} {method.upper()} {url} -> {location}"
+    elif status == 302:
+        assert not location.startswith((reauth_page, "/accounts/login/")), location
+    assert platform_calls == [], f"{role} {method.upper()} {url} reached the platform"
 
 
 @pytest.mark.django_db

@@ -28,6 +28,16 @@ def _platform_or_404(platform: str) -> str:
     return platform
 
 
+def _require_recent_reauthentication(request: HttpRequest) -> None:
+    """allauth's reauthentication check, run *after* the view's access check.
+
+    As a decorator it would run first, so someone who may not see the object would be sent to the
+    reauthentication page instead of getting the 404 every other view gives (DESIGN §1). Raises
+    allauth's ReauthenticationRequired; its middleware suspends this POST and resumes it after.
+    """
+    reauthentication_required(lambda _request: HttpResponse())(request)
+
+
 def _session_key(request: HttpRequest) -> str:
     if not request.session.session_key:
         request.session.save()
@@ -39,10 +49,10 @@ def _session_key(request: HttpRequest) -> str:
 
 @login_required
 @require_POST
-@reauthentication_required
 def connect_start(request: AuthedRequest, slug: str, platform: str) -> HttpResponse:
     client = access.get_client_for_view(request.user, slug)
     platform = _platform_or_404(platform)
+    _require_recent_reauthentication(request)
     if client.is_archived:
         messages.error(request, f"{client.name} is archived; unarchive it to connect accounts.")
         return redirect("clients:detail", slug=client.slug)
@@ -58,9 +68,9 @@ def connect_start(request: AuthedRequest, slug: str, platform: str) -> HttpRespo
 
 @login_required
 @require_POST
-@reauthentication_required
 def reconnect_start(request: AuthedRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_view(request.user, pk)
+    _require_recent_reauthentication(request)
     if account.state in (State.DISCONNECTED, State.DISCONNECT_PENDING):
         messages.error(
             request, "A disconnected account can't be reconnected; connect it again instead."
@@ -205,9 +215,9 @@ def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@reauthentication_required
 def account_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_view(request.user, pk)
+    _require_recent_reauthentication(request)
     disconnect.account_disconnect(account=account, actor=request.user)
     messages.success(
         request,
@@ -222,11 +232,11 @@ def account_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@reauthentication_required
 def link_create(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_view(request.user, slug)
     if not access.can_send_connect_links(request.user, client):
         raise Http404
+    _require_recent_reauthentication(request)
     form = ConnectLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))

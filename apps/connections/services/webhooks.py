@@ -74,30 +74,49 @@ def _live_account(platform: str, **lookup: str) -> LinkedAccount | None:
 def tiktok_webhook_receive(*, raw_body: bytes, signature: str | None) -> WebhookOutcome:
     if len(raw_body) > MAX_BODY_BYTES:
         raise WebhookRejected("body too large")
+    dedupe_key = hashlib.sha256(raw_body).hexdigest()
     try:
         tiktok_webhooks.verify_signature(header=signature, raw_body=raw_body)
         event = tiktok_webhooks.parse_event(raw_body)
-    except (tiktok_webhooks.WebhookSignatureError, tiktok_webhooks.WebhookPayloadError) as exc:
-        WebhookEvent.objects.create(
-            platform=Platform.TIKTOK,
-            kind=Kind.TIKTOK_WEBHOOK,
-            verified=False,
-            verification_error=str(exc)[:200],
-            payload=_safe_json(raw_body),
+    except tiktok_webhooks.WebhookSignatureError as exc:
+        # TikTok delivers at least once (PLATFORMS §1.9): an authentic re-delivery of an event
+        # we already processed, signature and all, is acknowledged so TikTok stops retrying.
+        first = (
+            WebhookEvent.objects.filter(
+                platform=Platform.TIKTOK, dedupe_key=dedupe_key, verified=True
+            ).first()
+            if exc.reason == tiktok_webhooks.SignatureFailure.REPLAYED
+            else None
         )
+        if first is not None:
+            return WebhookOutcome(first, duplicate=True)
+        _store_unverified(raw_body, str(exc))
+        raise WebhookRejected(str(exc)) from None
+    except tiktok_webhooks.WebhookPayloadError as exc:
+        _store_unverified(raw_body, str(exc))
         raise WebhookRejected(str(exc)) from None
     stored, duplicate = _store(
         platform=Platform.TIKTOK,
         kind=Kind.TIKTOK_WEBHOOK,
         event_type=event.event[:64],
         verified=True,
-        dedupe_key=hashlib.sha256(raw_body).hexdigest(),
+        dedupe_key=dedupe_key,
         external_id=event.user_openid[:128],
         payload=_safe_json(raw_body),
     )
     if not duplicate:
         _process_tiktok(stored, event)
     return WebhookOutcome(stored, duplicate)
+
+
+def _store_unverified(raw_body: bytes, error: str) -> None:
+    WebhookEvent.objects.create(
+        platform=Platform.TIKTOK,
+        kind=Kind.TIKTOK_WEBHOOK,
+        verified=False,
+        verification_error=error[:200],
+        payload=_safe_json(raw_body),
+    )
 
 
 @transaction.atomic
