@@ -247,7 +247,7 @@ class FaultRule(models.Model):
 class WebhookDelivery(models.Model):
     """One outbound webhook/callback the sandbox sent (or tried to)."""
 
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=64)  # e.g. "tiktok:post.publish.inbox_delivered"
     url = models.CharField(max_length=500)
     body = models.TextField()
     headers = models.JSONField(default=dict)
