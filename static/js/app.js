@@ -30,6 +30,11 @@
     }
   });
 
+  // Instagram appends "#_" to its OAuth redirect and browsers keep it across ours; drop it.
+  if (window.location.hash === "#_") {
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+
   // htmx: send the CSRF token with every request.
   document.addEventListener("htmx:configRequest", function (event) {
     var tokenInput = document.querySelector("input[name=csrfmiddlewaretoken]");
