@@ -183,19 +183,41 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "connections/account.html", context)
 
 
+def _report_outcome(
+    request: AuthedRequest,
+    account: Any,
+    outcome: str,
+    *,
+    ok: str,
+    success: str,
+    failure: str,
+    verb: str,
+) -> HttpResponse:
+    """Turn a service's outcome string into one message, then back to the account page."""
+    account.refresh_from_db()
+    if outcome == ok:
+        messages.success(request, success)
+    elif outcome.startswith("skipped"):
+        messages.info(request, f"Not {verb}: {outcome.removeprefix('skipped: ')}.")
+    else:
+        messages.error(request, f"{failure}: {account.last_error_message or outcome}")
+    return redirect("connections:account", pk=account.pk)
+
+
 @login_required
 @require_POST
 def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_view(request.user, pk)
     outcome = health.account_check(account_id=account.pk, actor=request.user)
-    account.refresh_from_db()
-    if outcome == "ok":
-        messages.success(request, "Checked just now: the platform accepts the connection.")
-    elif outcome.startswith("skipped"):
-        messages.info(request, f"Not checked: {outcome.removeprefix('skipped: ')}.")
-    else:
-        messages.error(request, f"The check failed: {account.last_error_message or outcome}")
-    return redirect("connections:account", pk=account.pk)
+    return _report_outcome(
+        request,
+        account,
+        outcome,
+        ok="ok",
+        verb="checked",
+        failure="The check failed",
+        success="Checked just now: the platform accepts the connection.",
+    )
 
 
 @login_required
@@ -203,14 +225,15 @@ def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
 def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
     account = access.get_account_for_view(request.user, pk)
     outcome = refresh.account_refresh(account_id=account.pk, force=True)
-    account.refresh_from_db()
-    if outcome == "refreshed":
-        messages.success(request, "The token was refreshed.")
-    elif outcome.startswith("skipped"):
-        messages.info(request, f"Not refreshed: {outcome.removeprefix('skipped: ')}.")
-    else:
-        messages.error(request, f"Refresh failed: {account.last_error_message or outcome}")
-    return redirect("connections:account", pk=account.pk)
+    return _report_outcome(
+        request,
+        account,
+        outcome,
+        ok="refreshed",
+        verb="refreshed",
+        failure="Refresh failed",
+        success="The token was refreshed.",
+    )
 
 
 @login_required
