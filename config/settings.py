@@ -45,6 +45,8 @@ TOKEN_ENCRYPTION_KEYS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The agency's name, shown to brands on connect-link pages and in emails.
+AGENCY_NAME = env.str("AGENCY_NAME", default="Switchboard")
 
 # --- Applications -------------------------------------------------------------------------------
 INSTALLED_APPS = [

@@ -75,6 +75,10 @@ class LinkedAccount(models.Model):
         related_name="+",
     )
     connected_at = models.DateTimeField(default=timezone.now)
+    # When the current OAuth grant was made (connect or reconnect). A platform callback issued
+    # before it speaks of an older grant and changes nothing (DESIGN §5: replays can't undo a
+    # reconnect).
+    granted_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_ok_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
@@ -290,6 +294,36 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_type} @ {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccountAttempt(models.Model):
+    """One outbound call sequence made for an account outside publishing: a token refresh or a
+    platform-side revoke (STYLE rule 8). Routine successes live here, not in the audit log."""
+
+    class Kind(models.TextChoices):
+        REFRESH = "refresh", "Token refresh"
+        REVOKE = "revoke", "Platform revoke"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="attempts")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["account", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.account_id}: {self.outcome or 'in progress'}"
 
 
 class StateChange(models.Model):

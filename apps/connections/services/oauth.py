@@ -377,6 +377,7 @@ def _update_identity(
     account.app_scoped_id = identity.app_scoped_id[:128]
     if scopes is not None:
         account.granted_scopes = sorted(scopes)
+    account.granted_at = now
     account.last_checked_at = now
     account.last_ok_at = now
     account.last_error_code = ""
