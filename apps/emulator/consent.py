@@ -1,8 +1,9 @@
 """The sandbox's own sign-in and consent pages (DESIGN §9), one implementation for both platforms.
 
-Invalid client ids, redirect URIs or scopes get an error page — like the real platforms, the
-sandbox never redirects to a URI it could not validate. Everything else ends in a redirect to
-`redirect_uri` with a code or with `error=access_denied`.
+Invalid client ids, unregistered redirect URIs or (on Instagram) bad scopes get an error page —
+like the real platforms, the sandbox never redirects to a URI that is not registered for the app.
+Everything else ends in a redirect to `redirect_uri` with a code or with `error=access_denied`
+(Cancel, or an account the platform refuses, e.g. a personal Instagram account).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from apps.emulator.common import redirect_uri_problem, with_query
+from apps.emulator.common import with_query
 from apps.emulator.grants import (
     GrantRefused,
     app_credentials,
     denial_url,
     grant,
     parse_scopes,
+    redirect_uri_refusal,
     required_scopes,
 )
 from apps.emulator.models import Platform, SandboxAccount
@@ -44,7 +46,7 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
     if params.get(client_param) != client_id:
         return _error_page(request, platform, f"Invalid {client_param}: this app is not known.")
     redirect_uri = params.get("redirect_uri", "")
-    problem = redirect_uri_problem(redirect_uri, allow_query=platform != Platform.TIKTOK)
+    problem = redirect_uri_refusal(platform, redirect_uri)
     if problem:
         return _error_page(request, platform, problem)
     state = params.get("state", "")
@@ -100,10 +102,11 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
                     state=state,
                     code_challenge=pkce_challenge(platform, params),
                 )
-            except GrantRefused as exc:
-                error = str(exc)
-            else:
-                return HttpResponseRedirect(url)
+            except GrantRefused as refused:
+                # The refusal reaches the app, as the real platform's does, so the app can
+                # explain the fix (e.g. switching to a professional account).
+                url = denial_url(platform, redirect_uri, state, refused)
+            return HttpResponseRedirect(url)
     scope_rows = [{"name": s, "required": s in required} for s in scopes]
     response = render(
         request,
@@ -121,7 +124,7 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
     )
     # The site-wide CSP says `form-action 'self'`, and browsers apply it to the redirect that
     # follows a form submission: without this, approving could never reach an app on another
-    # origin (as every real app is). Allow exactly the validated redirect URI's origin.
+    # origin (as every real app is). Allow exactly the registered redirect URI's origin.
     parts = urlsplit(redirect_uri)
     response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from apps.emulator import tokens
-from apps.emulator.common import with_query
+from apps.emulator.common import redirect_uri_problem, with_query
 from apps.emulator.models import Platform, SandboxAccount, SandboxToken
 from apps.emulator.state import get_config
 
@@ -26,10 +26,24 @@ INSTAGRAM_SCOPES = [
     "instagram_business_manage_insights",
 ]
 INSTAGRAM_REQUIRED = {"instagram_business_basic"}
+# PLATFORMS §1.2: at most 10 registered redirect URIs per TikTok app.
+TIKTOK_MAX_REDIRECT_URIS = 10
+# `error_reason` of the callback when a personal Instagram account tries Business Login (§4.18).
+# Not a documented value: Switchboard's callback recognises it to show how to switch.
+NOT_PROFESSIONAL_ACCOUNT = "not_professional_account"
 
 
 class GrantRefused(Exception):
-    """The chosen account cannot authorize this app (e.g. a personal Instagram account)."""
+    """The chosen account cannot authorize this app (e.g. a personal Instagram account).
+
+    The platform sends the user back to the app with `error=access_denied`, `error_reason` and
+    the message as `error_description`.
+    """
+
+    def __init__(self, reason: str, description: str) -> None:
+        super().__init__(description)
+        self.reason = reason
+        self.description = description
 
 
 def parse_scopes(platform: str, raw: str) -> tuple[list[str], list[str]]:
@@ -62,7 +76,8 @@ def grant(
     """
     if account.platform == Platform.INSTAGRAM and not account.is_professional:
         raise GrantRefused(
-            "This is a personal account. Switch to a professional account to use this app."
+            NOT_PROFESSIONAL_ACCOUNT,
+            "This is a personal account. Switch to a professional account to use this app.",
         )
     if account.checkpointed:
         account.checkpointed = False
@@ -98,8 +113,11 @@ def grant(
     return with_query(redirect_uri, params, fragment="_"), code
 
 
-def denial_url(platform: str, redirect_uri: str, state: str) -> str:
-    """The callback for a user who pressed "Cancel" (PLATFORMS §1.2, §2.2)."""
+def denial_url(
+    platform: str, redirect_uri: str, state: str, refused: GrantRefused | None = None
+) -> str:
+    """The callback for a user who pressed "Cancel" (PLATFORMS §1.2, §2.2), or whose account
+    the platform refused (`refused`). Like Cancel in §2.2, Instagram adds no `#_` here."""
     if platform == Platform.TIKTOK:
         params = {
             "error": "access_denied",
@@ -111,9 +129,45 @@ def denial_url(platform: str, redirect_uri: str, state: str) -> str:
             "error_reason": "user_denied",
             "error_description": "The user denied your request",
         }
+    if refused is not None:
+        params["error_description"] = refused.description
+        if platform == Platform.INSTAGRAM:
+            params["error_reason"] = refused.reason
     if state:
         params["state"] = state
     return with_query(redirect_uri, params)
+
+
+def own_redirect_uri(platform: str) -> str:
+    """Switchboard's own callback for the platform: always registered for the sandbox's app."""
+    return settings.PUBLIC_BASE_URL + settings.OAUTH_REDIRECT_PATHS[platform]
+
+
+def registered_redirect_uris(platform: str) -> list[str]:
+    """The app's registered redirect URIs: Switchboard's own callback, then the extra ones
+    registered through the control API (`<platform>_registered_redirect_uris`)."""
+    config = get_config()
+    extra = (
+        config.tiktok_registered_redirect_uris
+        if platform == Platform.TIKTOK
+        else config.instagram_registered_redirect_uris
+    )
+    return list(dict.fromkeys([own_redirect_uri(platform), *extra]))
+
+
+def redirect_uri_refusal(platform: str, uri: str) -> str | None:
+    """Why `uri` may not be redirected to for this app, or None.
+
+    Like the real platforms, only a registered URI, matched exactly — no prefix match, trailing
+    slash and query included (PLATFORMS §1.2, §2.2). Anything else would make the sandbox, which
+    shares the app's origin in the demo, an open redirect.
+    """
+    problem = redirect_uri_problem(uri, allow_query=platform != Platform.TIKTOK)
+    if problem:
+        return problem
+    if uri not in registered_redirect_uris(platform):
+        return "redirect_uri is not registered for this app (it must match one exactly)"
+    return None
 
 
 def app_credentials(platform: str) -> tuple[str, str]:

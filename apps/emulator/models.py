@@ -38,6 +38,11 @@ class SandboxConfig(models.Model):
     # PLATFORMS §1.6(e): PULL_FROM_URL needs a verified domain / URL prefix. Empty list = the
     # PUBLIC_BASE_URL plus localhost addresses.
     tiktok_verified_url_prefixes = models.JSONField(default=list, blank=True)
+    # Redirect URIs registered for the app besides Switchboard's own callback, which is always
+    # registered (PUBLIC_BASE_URL + OAUTH_REDIRECT_PATHS[platform]); e.g. a test's live server.
+    # Matched exactly (PLATFORMS §1.2, §2.2); see grants.registered_redirect_uris().
+    tiktok_registered_redirect_uris = models.JSONField(default=list, blank=True)
+    instagram_registered_redirect_uris = models.JSONField(default=list, blank=True)
     # Webhook / callback targets; blank = settings.PUBLIC_BASE_URL + settings.WEBHOOK_PATHS[...].
     tiktok_webhook_url = models.URLField(max_length=500, blank=True)
     instagram_deauthorize_url = models.URLField(max_length=500, blank=True)

@@ -1,7 +1,8 @@
 """Contract fixtures: the sandbox on pytest-django's live server, reached over real HTTP.
 
 `sandbox` points `settings.PLATFORM_BASE_URLS` at the live server's `/_emulator/…` prefixes and
-the sandbox's webhook/callback targets at `receiver`, a real HTTP server on 127.0.0.1. Sandbox
+the sandbox's webhook/callback targets at `receiver`, a real HTTP server on 127.0.0.1, whose OAuth
+callbacks it registers as the app's redirect URIs (the sandbox redirects nowhere else). Sandbox
 state is driven only through its JSON control API; the clients under test are the production
 ones in `apps.platforms`, unpatched.
 """
@@ -31,6 +32,7 @@ from tests.contract.helpers import (
     Receiver,
     Sandbox,
     base_urls,
+    registered_redirect_uris,
 )
 from tests.emulator.videos import make_video
 
@@ -60,7 +62,8 @@ def receiver(_receiver_server: Receiver) -> Iterator[Receiver]:
 def sandbox(
     live_server: Any, transactional_db: None, settings: Any, tmp_path: Path, receiver: Receiver
 ) -> Sandbox:
-    """A fresh sandbox with short processing delays and callbacks aimed at `receiver`."""
+    """A fresh sandbox with short processing delays and callbacks aimed at `receiver`, whose
+    OAuth callback paths are registered redirect URIs."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PLATFORM_BASE_URLS = base_urls(live_server.url)
     settings.HTTP_TIMEOUT = (5.0, 20.0)
@@ -72,6 +75,7 @@ def sandbox(
         tiktok_webhook_url=receiver.url(TT_WEBHOOK),
         instagram_deauthorize_url=receiver.url(IG_DEAUTHORIZE),
         instagram_data_deletion_url=receiver.url(IG_DATA_DELETION),
+        **registered_redirect_uris(receiver),
     )
     return box
 

@@ -44,6 +44,15 @@ def base_urls(server_url: str) -> dict[str, str]:
     }
 
 
+def registered_redirect_uris(receiver: Receiver) -> dict[str, list[str]]:
+    """Sandbox config registering `receiver`'s OAuth callbacks as the apps' redirect URIs
+    (README "Registered app": only registered URIs, matched exactly, are redirected to)."""
+    return {
+        "tiktok_registered_redirect_uris": [receiver.url(TT_CALLBACK)],
+        "instagram_registered_redirect_uris": [receiver.url(IG_CALLBACK)],
+    }
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.platforms.errors import AuthReason, Category, PlatformError
 from apps.platforms.instagram import client as ig
+from apps.platforms.instagram import rules as ig_rules
 from tests.contract.conftest import PROCESSING_S, a_day_ago
 from tests.contract.helpers import ALL_IG_SCOPES, IG_CALLBACK, query_of
 
@@ -88,8 +89,13 @@ def test_it_sees_the_denial_and_the_personal_account_refusal(sandbox, receiver):
     assert (callback["error"], callback["error_reason"]) == ("access_denied", "user_denied")
 
     personal = consent(url, account="ig-personal", decision="allow")
-    assert personal.status_code == 200  # refused on the page itself (§4.18)
-    assert "professional account" in personal.text
+    assert personal.status_code == 302  # the refusal reaches the app (§4.18)
+    refused = query_of(personal.headers["Location"])
+    assert (refused["error"], refused["error_reason"], refused["state"]) == (
+        "access_denied",
+        ig_rules.NOT_PROFESSIONAL_ERROR_REASON,
+        "x",
+    )
 
 
 def test_it_reads_the_legacy_flat_token_shape(sandbox, connect_instagram):

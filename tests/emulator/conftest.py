@@ -24,8 +24,9 @@ IG_WWW = "/_emulator/instagram"
 IG_API = "/_emulator/instagram-api"
 GRAPH = "/_emulator/instagram-graph"
 CONTROL = "/_emulator/control/api"
-REDIRECT = "http://localhost:8000/oauth/callback/tt/"
-IG_REDIRECT = "http://localhost:8000/oauth/callback/ig/"
+# Switchboard's own callbacks: the redirect URIs the sandbox's app has registered by default.
+REDIRECT = settings.PUBLIC_BASE_URL + settings.OAUTH_REDIRECT_PATHS["tiktok"]
+IG_REDIRECT = settings.PUBLIC_BASE_URL + settings.OAUTH_REDIRECT_PATHS["instagram"]
 ALL_TT_SCOPES = (
     "user.info.basic,user.info.profile,user.info.stats,video.list,video.upload,video.publish"
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.test import Client
 
-from tests.emulator.conftest import CONTROL, REDIRECT, control, tiktok_tokens
+from tests.emulator.conftest import CONTROL, REDIRECT, Outbox, control, tiktok_tokens
 
 
 def test_state_lists_the_seeded_accounts(api: Client) -> None:
@@ -133,3 +134,86 @@ def test_control_page_renders_and_its_buttons_work(api: Client) -> None:
 def test_control_api_needs_json(api: Client) -> None:
     response = api.post(CONTROL + "/config", "not json", content_type="application/json")
     assert response.status_code == 400
+
+
+# --- The JSON API refuses cross-site requests (it takes no CSRF token) ------------------------
+
+EVIL_ORIGIN = "https://evil.example"
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_control_api_refuses_a_cross_site_form_post_to_reset(api: Client) -> None:
+    control(api, "post", "/clock", {"seconds": 100})
+    for headers in ({"Origin": EVIL_ORIGIN}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        response = api.post(CONTROL + "/reset", "confirm=1", content_type=FORM, headers=headers)
+        assert response.status_code == 403, headers
+        assert "cross" in response.json()["error"]
+    assert control(api, "get", "/clock")["offset_seconds"] == 100  # nothing was reset
+
+
+def test_control_api_refuses_a_cross_site_account_action(api: Client, outbox: Outbox) -> None:
+    tiktok_tokens(api)
+    for headers in ({"Origin": EVIL_ORIGIN}, {"Sec-Fetch-Site": "same-site"}):
+        response = api.post(
+            CONTROL + "/accounts/tt-public/remove_app",
+            "reason=1",
+            content_type=FORM,
+            headers=headers,
+        )
+        assert response.status_code == 403, headers
+    # Even with a JSON body the foreign Origin decides.
+    response = api.post(
+        CONTROL + "/accounts/tt-public/remove_app",
+        {},
+        content_type="application/json",
+        headers={"Origin": EVIL_ORIGIN},
+    )
+    assert response.status_code == 403
+    assert outbox.sent == []
+    states = {t["state"] for t in control(api, "get", "/tokens?account=tt-public")}
+    assert states == {"live", "used"}  # the access and refresh tokens live on, the code was used
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (FORM, "x=1"),
+        (FORM, ""),  # an empty HTML form still sends its encoding
+        ("multipart/form-data; boundary=x", ""),
+        ("text/plain", "{}"),
+        ("application/octet-stream", "{}"),
+    ],
+)
+def test_control_api_refuses_a_body_that_is_not_json_even_without_origin(
+    api: Client, content_type: str, body: str
+) -> None:
+    control(api, "post", "/clock", {"seconds": 100})
+    # CONTENT_TYPE in META: Django's test client drops the header when the body is empty.
+    response = api.generic(
+        "POST", CONTROL + "/reset", body, content_type=content_type, CONTENT_TYPE=content_type
+    )
+    assert response.status_code == 415 and "application/json" in response.json()["error"]
+    assert control(api, "get", "/clock")["offset_seconds"] == 100
+
+
+def test_control_api_takes_a_same_origin_json_post(api: Client) -> None:
+    control(api, "post", "/clock", {"seconds": 100})
+    response = api.post(
+        CONTROL + "/reset",
+        {},
+        content_type="application/json",
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert control(api, "get", "/clock")["offset_seconds"] == 0
+
+
+def test_control_api_takes_requests_without_origin_or_body(api: Client) -> None:
+    """Tests, curl and server-side clients send no Origin; an empty POST needs no JSON type."""
+    control(api, "post", "/clock", {"seconds": 100})
+    assert api.generic("POST", CONTROL + "/reset", content_type="").status_code == 200
+    assert control(api, "get", "/clock")["offset_seconds"] == 0
+    # wsgiref (runserver, the live server) reports a missing Content-Type as text/plain.
+    empty = api.generic("DELETE", CONTROL + "/faults", CONTENT_TYPE="text/plain")
+    assert empty.status_code == 200
+    assert api.get(CONTROL + "/state", headers={"Sec-Fetch-Site": "none"}).status_code == 200

@@ -101,10 +101,39 @@ def test_consent_approves_with_code_state_and_fragment(api: Client) -> None:
     assert body["data"][0]["permissions"] == "instagram_business_basic"
 
 
-def test_consent_refuses_a_personal_account(api: Client) -> None:
+def test_consent_sends_a_personal_account_back_to_the_app_as_not_professional(
+    api: Client,
+) -> None:
+    """§4.18: Business Login refuses a personal account; the refusal reaches the app's callback
+    (like Cancel, without `#_`) so the app can show how to switch to a professional account."""
     response = api.post(_authorize_url(), {"account": "ig-personal", "decision": "allow"})
-    assert response.status_code == 200
-    assert b"personal account" in response.content
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(IG_REDIRECT + "?") and "#" not in location
+    query = query_of(location)
+    assert query.pop("error_description").startswith("This is a personal account.")
+    assert query == {
+        "error": "access_denied",
+        "error_reason": "not_professional_account",
+        "state": "st",
+    }
+    assert control(api, "get", "/tokens?account=ig-personal") == []  # no code was issued
+
+
+def test_headless_consent_for_a_personal_account_returns_the_refusal(api: Client) -> None:
+    grant = control(
+        api,
+        "post",
+        "/authorize",
+        {"account": "ig-personal", "redirect_uri": IG_REDIRECT, "state": "p"},
+    )
+    assert grant["code"] is None and grant["error_reason"] == "not_professional_account"
+    query = query_of(grant["redirect"])
+    assert (query["error"], query["error_reason"], query["state"]) == (
+        "access_denied",
+        "not_professional_account",
+        "p",
+    )
 
 
 def test_consent_deny_redirects_with_user_denied(api: Client) -> None:

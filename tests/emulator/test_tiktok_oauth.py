@@ -109,6 +109,9 @@ def test_it_refuses_an_unknown_client_key_without_redirecting(api: Client) -> No
 
 
 def test_it_refuses_bad_redirect_uris(api: Client) -> None:
+    control(
+        api, "patch", "/config", {"tiktok_registered_redirect_uris": ["https://app.example/cb"]}
+    )
     for uri in ("http://evil.example/cb", "/relative", REDIRECT + "?x=1", "https://a.example/#f"):
         assert api.get(_authorize_url(redirect_uri=uri)).status_code == 400, uri
     assert api.get(_authorize_url(redirect_uri="https://app.example/cb")).status_code == 200

@@ -1,5 +1,9 @@
-"""JSON control API for tests: `/_emulator/control/api/…` (CSRF-exempt; exists only when the
-sandbox is mounted). Documented in docs/sandbox.md."""
+"""JSON control API for tests: `/_emulator/control/api/…` (exists only when the sandbox is
+mounted). Documented in README.md, "Control page and JSON control API".
+
+It takes no CSRF token, so it guards itself against cross-site requests instead (`_cross_site`):
+a page on another site that a demo user visits must not reset the sandbox or remove apps.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.emulator import actions, clock, state
-from apps.emulator.common import redirect_uri_problem
 from apps.emulator.control import serialize
 from apps.emulator.control.services import (
     ControlError,
@@ -24,7 +28,14 @@ from apps.emulator.control.services import (
     fault_add,
 )
 from apps.emulator.faults import ENDPOINTS, presets_for
-from apps.emulator.grants import GrantRefused, grant, parse_scopes, required_scopes
+from apps.emulator.grants import (
+    GrantRefused,
+    denial_url,
+    grant,
+    parse_scopes,
+    redirect_uri_refusal,
+    required_scopes,
+)
 from apps.emulator.models import (
     FaultRule,
     InstagramContainer,
@@ -38,19 +49,53 @@ from apps.emulator.tiktok.posting import settle_all
 
 View = Callable[..., HttpResponse]
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Encodings an HTML form sends even when it has no fields: refused with or without a body. The
+# third form encoding, text/plain, is refused only with a body (like any type but JSON), because
+# wsgiref (runserver, the test live server) reports a request without Content-Type as text/plain.
+FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
 
 def _reply(payload: Any, status: int = 200) -> JsonResponse:
     return JsonResponse(payload, status=status, safe=False)
 
 
+def _cross_site(request: HttpRequest) -> JsonResponse | None:
+    """The refusal for a request that may come from another site's page, or None.
+
+    Browsers send `Origin` on every POST and `Sec-Fetch-Site` on every request; clients without
+    them (tests, curl, our own server-side code) are not browsers a page could drive. The own
+    origin is computed as Django's CSRF check does for the HTML page, CSRF_TRUSTED_ORIGINS
+    included, so a deployment whose forms work behind a proxy works here too.
+    """
+    origin = request.headers.get("Origin")
+    own = ("https://" if request.is_secure() else "http://") + request.get_host()
+    if origin is not None and origin not in {own, *settings.CSRF_TRUSTED_ORIGINS}:
+        return _reply({"error": f"cross-origin request refused (Origin {origin})"}, 403)
+    fetch_site = request.headers.get("Sec-Fetch-Site", "")
+    if fetch_site in {"cross-site", "same-site"}:
+        return _reply({"error": f"cross-site request refused (Sec-Fetch-Site {fetch_site})"}, 403)
+    if request.method not in SAFE_METHODS and (
+        request.content_type in FORM_CONTENT_TYPES
+        or (request.body and request.content_type != "application/json")
+    ):
+        # JSON cannot come from a form, nor from another site's script without a CORS preflight.
+        return _reply({"error": "send the body as JSON (Content-Type: application/json)"}, 415)
+    return None
+
+
 def control_view(*methods: str) -> Callable[[View], View]:
-    """CSRF-exempt JSON view: parses the body into `request.data`, maps ControlError to 400."""
+    """JSON view without a CSRF token but refusing cross-site requests (`_cross_site`): parses
+    the body into `request.data`, maps ControlError to 400."""
 
     def decorator(view: View) -> View:
         @csrf_exempt
         @require_http_methods(list(methods))
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            refused = _cross_site(request)
+            if refused is not None:
+                return refused
             state.get_config()  # seeds lazily
             data: Any = {}
             if request.body:
@@ -130,11 +175,12 @@ def account_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
 @control_view("POST")
 def authorize(request: HttpRequest) -> HttpResponse:
     """POST api/authorize {account, scopes, redirect_uri, state} — approve the consent page
-    headlessly; returns the callback URL the browser would be sent to."""
+    headlessly; returns the callback URL the browser would be sent to, with the code (None when
+    the platform refuses the account: the URL then carries the error)."""
     data = request.data  # type: ignore[attr-defined]
     account = get_object_or_404(SandboxAccount, key=str(data.get("account", "")))
     redirect_uri = str(data.get("redirect_uri", ""))
-    problem = redirect_uri_problem(redirect_uri, allow_query=account.platform != "tiktok")
+    problem = redirect_uri_refusal(account.platform, redirect_uri)
     if problem:
         raise ControlError(problem)
     raw = data.get("scopes", "")
@@ -144,16 +190,18 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if unknown:
         raise ControlError(f"unknown scopes {unknown}")
     scopes = list(dict.fromkeys([*sorted(required_scopes(account.platform)), *scopes]))
+    state_value = str(data.get("state", ""))
     try:
         url, code = grant(
             account=account,
             scopes=scopes,
             redirect_uri=redirect_uri,
-            state=str(data.get("state", "")),
+            state=state_value,
             code_challenge=str(data.get("code_challenge", ""))[:128],
         )
-    except GrantRefused as exc:
-        raise ControlError(str(exc)) from exc
+    except GrantRefused as refused:
+        url = denial_url(account.platform, redirect_uri, state_value, refused)
+        return _reply({"redirect": url, "code": None, "scopes": [], "error_reason": refused.reason})
     return _reply({"redirect": url, "code": code.value, "scopes": scopes})
 
 

@@ -30,7 +30,13 @@ TIKTOK_ACTIONS = ["remove_app", "change_password", "checkpoint", "clear_checkpoi
 INSTAGRAM_ACTIONS = ["remove_app", "request_data_deletion", "change_password", "checkpoint",
                      "clear_checkpoint", "ban_posting", "unban_posting", "exhaust_quota",
                      "reset_quota", "make_personal", "make_business", "make_creator"]  # fmt: skip
-PAGE_CONFIG_FIELDS = [f for f in serialize.CONFIG_FIELDS if f != "tiktok_verified_url_prefixes"]
+# JSON list settings: one comma-separated text box each on the page.
+LIST_CONFIG_FIELDS = [
+    "tiktok_verified_url_prefixes",
+    "tiktok_registered_redirect_uris",
+    "instagram_registered_redirect_uris",
+]
+PAGE_CONFIG_FIELDS = [f for f in serialize.CONFIG_FIELDS if f not in LIST_CONFIG_FIELDS]
 
 
 def _back() -> HttpResponseRedirect:
@@ -51,12 +57,17 @@ def page(request: HttpRequest) -> HttpResponse:
          "is_bool": isinstance(getattr(config, name), bool)}
         for name in PAGE_CONFIG_FIELDS
     ]  # fmt: skip
+    list_rows = [
+        {"name": name, "value": ", ".join(getattr(config, name))} for name in LIST_CONFIG_FIELDS
+    ]
+    effective = serialize.config(config)
     context = {
         "now": clock.now(),
         "config": config,
         "config_rows": config_rows,
-        "prefixes": ", ".join(config.tiktok_verified_url_prefixes),
-        "targets": serialize.config(config)["effective_targets"],
+        "list_rows": list_rows,
+        "targets": effective["effective_targets"],
+        "redirect_uris": effective["effective_redirect_uris"],
         "accounts": accounts,
         "tokens": [serialize.token(t) for t in SandboxToken.objects.select_related("account")[:50]],
         "faults": FaultRule.objects.all(),
@@ -127,7 +138,8 @@ def update_config(request: HttpRequest) -> HttpResponse:
     for name in PAGE_CONFIG_FIELDS:
         if isinstance(getattr(state.get_config(), name), bool):
             data[name] = "1" if request.POST.get(name) else "0"
-    data["tiktok_verified_url_prefixes"] = request.POST.get("tiktok_verified_url_prefixes", "")
+    for name in LIST_CONFIG_FIELDS:
+        data[name] = request.POST.get(name, "")
     try:
         config_update(data)
     except ControlError as exc:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from apps.emulator import clock, tokens
+from apps.emulator.grants import registered_redirect_uris
 from apps.emulator.instagram.graph import container_status
 from apps.emulator.models import (
     FaultRule,
     InstagramContainer,
     LedgerEntry,
+    Platform,
     SandboxAccount,
     SandboxConfig,
     SandboxToken,
@@ -49,6 +51,8 @@ CONFIG_FIELDS = [
     "tiktok_client_audited",
     "tiktok_active_user_cap",
     "tiktok_verified_url_prefixes",
+    "tiktok_registered_redirect_uris",
+    "instagram_registered_redirect_uris",
     "tiktok_webhook_url",
     "instagram_deauthorize_url",
     "instagram_data_deletion_url",
@@ -95,6 +99,8 @@ def config(c: SandboxConfig) -> dict[str, Any]:
         name: webhook_target(name)
         for name in ("tiktok", "instagram_deauthorize", "instagram_data_deletion")
     }
+    # Switchboard's own callback plus the extra ones: every URI the authorize page accepts.
+    data["effective_redirect_uris"] = {p: registered_redirect_uris(p) for p in Platform.values}
     return data
 
 

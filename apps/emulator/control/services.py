@@ -6,12 +6,18 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.emulator.common import redirect_uri_problem
 from apps.emulator.control.serialize import ACCOUNT_TRAITS, CONFIG_FIELDS
 from apps.emulator.faults import ENDPOINTS, presets_for
+from apps.emulator.grants import TIKTOK_MAX_REDIRECT_URIS, own_redirect_uri
 from apps.emulator.models import FaultRule, Platform, SandboxAccount, SandboxConfig
 from apps.emulator.state import create_account, get_config
 
 BOOL_TRUE = {True, "1", "true", "on", "yes"}
+REDIRECT_URI_FIELDS = {
+    "tiktok_registered_redirect_uris": Platform.TIKTOK,
+    "instagram_registered_redirect_uris": Platform.INSTAGRAM,
+}
 
 
 class ControlError(ValueError):
@@ -59,8 +65,25 @@ def config_update(data: dict[str, Any]) -> SandboxConfig:
         raise
     except Exception as exc:  # full_clean's ValidationError
         raise ControlError(str(exc)) from exc
+    for name in REDIRECT_URI_FIELDS.keys() & set(changed):
+        _check_redirect_uris(name, getattr(config, name))
     config.save(update_fields=changed or None)
     return config
+
+
+def _check_redirect_uris(name: str, uris: Any) -> None:
+    """Registering a URI follows the platform's own rules for redirect URIs (PLATFORMS §1.2,
+    §2.2): absolute https (http for localhost), no fragment, no query on TikTok, ≤10 on TikTok."""
+    platform = REDIRECT_URI_FIELDS[name]
+    if not isinstance(uris, list) or not all(isinstance(uri, str) for uri in uris):
+        raise ControlError(f"{name} must be a list of URLs")
+    for uri in uris:
+        problem = redirect_uri_problem(uri, allow_query=platform != Platform.TIKTOK)
+        if problem:
+            raise ControlError(f"{name}: {uri!r}: {problem}")
+    registered = {own_redirect_uri(platform), *uris}
+    if platform == Platform.TIKTOK and len(registered) > TIKTOK_MAX_REDIRECT_URIS:
+        raise ControlError(f"{name}: TikTok registers at most {TIKTOK_MAX_REDIRECT_URIS} URIs")
 
 
 @transaction.atomic

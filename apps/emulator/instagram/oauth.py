@@ -15,6 +15,7 @@ from apps.emulator import clock, tokens
 from apps.emulator.common import json_response
 from apps.emulator.consent import consent_view
 from apps.emulator.faults import fault_point, graph_error, ig_oauth_error
+from apps.emulator.grants import registered_redirect_uris
 from apps.emulator.instagram.auth import token_error
 from apps.emulator.models import Platform, SandboxToken
 from apps.emulator.state import get_config
@@ -50,10 +51,13 @@ def code_exchange(request: HttpRequest) -> HttpResponse:
         )
         if code is None or tokens.problem(code):
             return ig_oauth_error(400, "Matching code was not found or was already used")
+        # §2.2-2.3: the same redirect_uri as in the OAuth dialog, and (still) registered.
         if code.redirect_uri != data.get("redirect_uri", ""):
             return ig_oauth_error(400, "Error validating verification code. Please make sure "
                                   "your redirect_uri is identical to the one you used in the "
                                   "OAuth dialog request")  # fmt: skip
+        if code.redirect_uri not in registered_redirect_uris(Platform.INSTAGRAM):
+            return ig_oauth_error(400, "Invalid redirect_uri: it is not registered for this app")
         code.used_at = clock.now()
         code.save(update_fields=["used_at"])
         short = tokens.issue(

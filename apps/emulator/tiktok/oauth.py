@@ -17,6 +17,7 @@ from apps.emulator import actions, clock, tokens
 from apps.emulator.common import json_response
 from apps.emulator.consent import consent_view
 from apps.emulator.faults import fault_point, tiktok_oauth_error
+from apps.emulator.grants import registered_redirect_uris
 from apps.emulator.models import Platform, SandboxAccount, SandboxToken
 from apps.emulator.state import get_config
 
@@ -92,8 +93,12 @@ def token(request: HttpRequest) -> HttpResponse:
             problem = tokens.problem(code)
             if code is None or problem:
                 return _invalid_grant(f"Authorization code is invalid ({problem}).")
-            if code.redirect_uri != request.POST.get("redirect_uri", ""):
+            redirect_uri = request.POST.get("redirect_uri", "")
+            # §1.3: the same redirect_uri as at authorize, and (still) registered for the app.
+            if code.redirect_uri != redirect_uri:
                 return _invalid_grant("redirect_uri does not match the authorization request.")
+            if redirect_uri not in registered_redirect_uris(Platform.TIKTOK):
+                return _invalid_grant("redirect_uri is not registered for this app.")
             if code.code_challenge and not _verifier_matches(
                 request.POST.get("code_verifier", ""), code.code_challenge
             ):
