@@ -17,9 +17,14 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
 TESTING = "pytest" in sys.modules or env.bool("SWITCHBOARD_TESTING", default=False)
+# `.env` fills in what the environment leaves unset; scripts/run writes the demo's settings there.
+# Tests never read it, so they behave the same in a demo checkout. SWITCHBOARD_ENV_FILE names
+# another file, or none when empty (tests that start manage.py in production mode).
+_ENV_FILE = env.str("SWITCHBOARD_ENV_FILE", default=str(BASE_DIR / ".env"))
+if _ENV_FILE and not TESTING:
+    environ.Env.read_env(_ENV_FILE, overwrite=False)
+
 DEMO = env.bool("SWITCHBOARD_DEMO", default=False)
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -201,8 +206,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
+            # The demo runs with DEBUG off (our own error pages) and without collectstatic.
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG or DEMO or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -281,6 +287,8 @@ WEBHOOK_PATHS = {
     "instagram_deauthorize": "/webhooks/ig/deauthorize/",
     "instagram_data_deletion": "/webhooks/ig/data-deletion/",
 }
+# Refused (unverifiable) webhook deliveries recorded per platform per minute; more get a 429.
+WEBHOOK_UNVERIFIED_PER_MINUTE = env.int("WEBHOOK_UNVERIFIED_PER_MINUTE", default=30)
 # Health checks of every active account are spread over this interval (seconds).
 CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 3600)
 # Connect and reconnect are form POSTs answered with a redirect to the platform's consent page;
@@ -301,24 +309,49 @@ HTTP_TIMEOUT = (
 )
 
 # --- Logging ------------------------------------------------------------------------------------
+# Every handler redacts secrets (apps.common.logging): Instagram's access token travels in the
+# query (PLATFORMS §2), and runserver's request log prints whole URLs (DESIGN §10).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.common.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "apps.common.logging.RedactSecretsFilter"},
+        "health_answer": {"()": "apps.common.logging.HealthAnswerFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # runserver's request log keeps Django's own look.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's default handlers give way to ours: its DEBUG-only console printed every django.*
+        # line a second time, unredacted; its mail_admins handler has no ADMINS to write to.
+        "django": {"handlers": [], "level": "INFO"},
+        # Django's default gives runserver's logger its own handler and no propagation: replaced
+        # with the same, redacted.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["health_answer"]},
         "django.db.backends": {"level": "WARNING"},
-        "django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+        # django-q2 logs as "django-q" (django_q/conf.py).
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
         # urllib3's DEBUG lines print request URLs with their query strings, and Instagram's
         # access token travels in the query (PLATFORMS §2): never below WARNING (DESIGN §10).
         "urllib3": {"level": "WARNING"},

@@ -58,7 +58,34 @@ def check_worker() -> dict[str, Any]:
 
 def health_report() -> dict[str, Any]:
     checks = {"database": check_database(), "broker": check_broker(), "worker": check_worker()}
+    _log_change(checks)
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+# The failing checks at this process's previous report. Load balancers poll /healthz every few
+# seconds: a line per poll would bury everything else, so a change of health is logged once.
+_last_failing: tuple[str, ...] = ()
+
+
+def _log_change(checks: dict[str, dict[str, Any]]) -> None:
+    global _last_failing
+    failing = tuple(name for name, check in checks.items() if not check["ok"])
+    if failing == _last_failing:
+        return
+    _last_failing = failing
+    if failing:
+        logger.warning(
+            "Health: not healthy (%s)",
+            "; ".join(f"{name}: {_why(checks[name])}" for name in failing),
+        )
+    else:
+        logger.info("Health: all checks healthy")
+
+
+def _why(check: dict[str, Any]) -> str:
+    if "age_seconds" in check:
+        return f"last heartbeat {check['age_seconds']} s ago"
+    return str(check.get("reason") or check.get("error") or "down")
 
 
 def heartbeat_record(*, cluster: str) -> None:

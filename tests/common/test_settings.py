@@ -27,6 +27,7 @@ def run_manage(*args: str, extra_env: dict[str, str] | None = None, drop: tuple[
     }
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
+    env["SWITCHBOARD_ENV_FILE"] = ""  # a demo checkout's .env must not leak into production
     env.update(PRODUCTION)
     env.update(extra_env or {})
     for name in drop:
@@ -88,9 +89,34 @@ def test_every_environment_variable_is_documented():
     import re
 
     settings_src = (ROOT / "config" / "settings.py").read_text()
-    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - {"SWITCHBOARD_TESTING"}
+    internal = {"SWITCHBOARD_TESTING", "SWITCHBOARD_ENV_FILE"}  # switches for tests
+    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - internal
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used - documented == set()
+
+
+def test_tests_never_read_the_env_file(tmp_path):
+    """scripts/run writes the demo's settings to .env; the test suite must not pick them up."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("SECRET_KEY=from-the-env-file\n")
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    extra = {"SWITCHBOARD_ENV_FILE": str(env_file), "SWITCHBOARD_DEMO": "1"}
+    by_hand = run_manage("shell", "--no-imports", "-c", code, extra_env=extra, drop=("SECRET_KEY",))
+    assert by_hand.stdout.split() == ["from-the-env-file"], by_hand.stderr
+    under_pytest = subprocess.run(
+        [sys.executable, "-c", "import pytest, django; django.setup(); " + code],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
+            **extra,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert under_pytest.returncode == 0, under_pytest.stderr
+    assert "from-the-env-file" not in under_pytest.stdout
 
 
 def test_forms_may_redirect_only_to_ourselves_and_the_platforms_consent_pages():
