@@ -14,9 +14,8 @@ from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    """The default cache is per process and outlives a test: without this, the TikTok webhook
-    replay memory (and allauth's rate limits) of one test refuse an identical request in the
-    next — e.g. two tests revoking the same sandbox account within the same second."""
+    """The default cache is per process and outlives a test: without this, allauth's rate limits
+    of one test would refuse requests in the next."""
     cache.clear()
     yield
     cache.clear()

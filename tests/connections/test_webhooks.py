@@ -3,92 +3,47 @@ deauthorize / data-deletion signed_requests, real ones from the sandbox and hand
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
-import uuid
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
-from django.test import Client as HttpClient
+from django.core.cache import cache
+from django.db import IntegrityError
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
-from apps.connections.services.webhooks import MAX_BODY_BYTES
-from tests.connections.helpers import connect, make_account, store_tokens
-
-TT_URL = "/webhooks/tt/"
-IG_DEAUTHORIZE_URL = "/webhooks/ig/deauthorize/"
-IG_DELETION_URL = "/webhooks/ig/data-deletion/"
-
-
-def tiktok_body(open_id: str, event: str = "authorization.removed", reason: int = 1) -> bytes:
-    return json.dumps(
-        {
-            "client_key": settings.TIKTOK_CLIENT_KEY,
-            "event": event,
-            "create_time": int(time.time()),
-            "user_openid": open_id,
-            "content": json.dumps({"reason": reason, "nonce": uuid.uuid4().hex}),
-        }
-    ).encode()
-
-
-def tiktok_signature(body: bytes, *, at: int | None = None, secret: str | None = None) -> str:
-    stamp = int(time.time()) if at is None else at
-    key = (secret or settings.TIKTOK_CLIENT_SECRET).encode()
-    digest = hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={stamp},s={digest}"
-
-
-def post_tiktok(body: bytes, signature: str | None):
-    headers = {"HTTP_TIKTOK_SIGNATURE": signature} if signature else {}
-    return HttpClient().post(TT_URL, body, content_type="application/json", **headers)
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def signed_request(user_id: str, *, secret: str | None = None) -> str:
-    payload = b64url(
-        json.dumps(
-            {"algorithm": "HMAC-SHA256", "issued_at": int(time.time()), "user_id": user_id}
-        ).encode()
-    )
-    key = (secret or settings.INSTAGRAM_APP_SECRET).encode()
-    return b64url(hmac.new(key, payload.encode(), hashlib.sha256).digest()) + "." + payload
-
-
-def post_signed(url: str, value: str):
-    return HttpClient().post(url, {"signed_request": value})
+from apps.connections.services.webhooks import IGNORED_BEFORE_GRANT, MAX_BODY_BYTES
+from tests.connections.conftest import staff_client
+from tests.connections.helpers import connect, make_account
+from tests.connections.webhook_helpers import (
+    IG_DEAUTHORIZE_URL,
+    IG_DELETION_URL,
+    TT_URL,
+    instagram_account_for,
+    post_signed,
+    post_tiktok,
+    seconds_ago,
+    signed_request,
+    state_of,
+    tiktok_account_for,
+    tiktok_body,
+    tiktok_signature,
+    with_other_low_bits,
+)
 
 
 @pytest.fixture
 def tiktok_account(client_obj):
-    account = make_account(client_obj, "tiktok", external_id=f"open-{uuid.uuid4().hex[:8]}")
-    store_tokens(account)
-    return account
+    return tiktok_account_for(client_obj)
 
 
 @pytest.fixture
 def instagram_account(client_obj):
-    account = make_account(
-        client_obj,
-        "instagram",
-        external_id="17841400000000001",
-        app_scoped_id="26900000000000001",
-        display_name="Northwind IG",
-        avatar_url="https://example.com/a.jpg",
-    )
-    store_tokens(account, refresh=None)
-    return account
-
-
-def state_of(account: LinkedAccount) -> str:
-    return LinkedAccount.objects.get(pk=account.pk).state
+    return instagram_account_for(client_obj)
 
 
 # --- TikTok ----------------------------------------------------------------------------------
@@ -136,14 +91,40 @@ def test_a_re_delivery_with_the_same_signature_is_acknowledged_and_processed_onc
 
 
 @pytest.mark.django_db
-def test_a_replayed_signature_of_a_delivery_we_hold_no_record_of_is_refused(tiktok_account):
-    """Seen before, yet not stored as verified: nothing vouches for it, so it is refused."""
-    body = tiktok_body("someone-else")
+def test_the_replay_memory_is_the_database_so_it_holds_across_processes(tiktok_account):
+    """A signed delivery we refused as unreadable, re-sent to another web process (its own
+    cache): the stored signature key still recognises it, and nothing more is stored."""
+    body = b'{"event": "authorization.removed", "content": "not json"}'
+    signature = tiktok_signature(body)
+    first = post_tiktok(body, signature)
+    assert first.status_code == 400 and first.content.startswith(b"malformed body")
+    cache.clear()  # another process: whatever a cache remembered is not there
+    replay = post_tiktok(body, signature)
+    assert replay.status_code == 400 and replay.content == b"invalid signature (replayed)"
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_replay_memory_in_the_cache(tiktok_account, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the webhook receiver used the cache")
+
+    for method in ("add", "get", "set", "get_or_set"):
+        monkeypatch.setattr(cache, method, refuse)
+    body = tiktok_body(tiktok_account.external_id)
     signature = tiktok_signature(body)
     assert post_tiktok(body, signature).status_code == 200
-    WebhookEvent.objects.all().delete()  # as if the first delivery had never been stored
-    assert post_tiktok(body, signature).status_code == 400
-    assert WebhookEvent.objects.filter(verified=False).count() == 1
+    assert post_tiktok(body, signature).status_code == 200
+    assert StateChange.objects.filter(account=tiktok_account).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_signature_is_stored_once_per_platform(tiktok_account):
+    WebhookEvent.objects.create(platform="tiktok", kind="tiktok_webhook", signature_key="k" * 64)
+    with pytest.raises(IntegrityError):
+        WebhookEvent.objects.create(
+            platform="tiktok", kind="tiktok_webhook", signature_key="k" * 64
+        )
 
 
 @pytest.mark.parametrize(
@@ -163,8 +144,10 @@ def test_a_bad_signature_is_refused_stored_unverified_and_changes_nothing(
     body = tiktok_body(tiktok_account.external_id)
     response = post_tiktok(body, make_signature(body))
     assert response.status_code == 400
+    assert response.content.startswith(b"invalid signature (")
     event = WebhookEvent.objects.get()
     assert not event.verified and event.verification_error and event.processed_at is None
+    assert event.payload == {} and event.body_size == len(body)
     assert state_of(tiktok_account) == State.ACTIVE
     assert not AuditEvent.objects.filter(action__startswith="connection.").exists()
 
@@ -197,7 +180,8 @@ def test_a_publishing_event_does_not_touch_the_account(tiktok_account):
 @pytest.mark.django_db
 def test_an_oversized_tiktok_body_is_refused(tiktok_account):
     body = json.dumps({"event": "authorization.removed", "pad": "x" * MAX_BODY_BYTES}).encode()
-    assert post_tiktok(body, tiktok_signature(body)).status_code == 400
+    response = post_tiktok(body, tiktok_signature(body))
+    assert (response.status_code, response.content) == (400, b"body too large")
     assert not WebhookEvent.objects.filter(verified=True).exists()
     assert state_of(tiktok_account) == State.ACTIVE
 
@@ -300,3 +284,237 @@ def test_an_oversized_signed_request_is_refused(instagram_account):
     response = post_signed(IG_DEAUTHORIZE_URL, "x" * (MAX_BODY_BYTES + 1))
     assert response.status_code == 400
     assert state_of(instagram_account) == State.ACTIVE
+
+
+# --- Instagram replays: strict base64, dedupe on the decoded payload --------------------------
+
+
+@pytest.mark.parametrize("url", [IG_DEAUTHORIZE_URL, IG_DELETION_URL])
+@pytest.mark.django_db
+def test_a_signature_altered_in_its_unused_bits_is_refused(instagram_account, url):
+    for variant in with_other_low_bits(signed_request(instagram_account.app_scoped_id)):
+        response = post_signed(url, variant)
+        assert response.status_code == 400
+        assert response.content == (
+            b"malformed signed_request: the signature is not canonical unpadded base64url"
+        )
+    assert not WebhookEvent.objects.filter(verified=True).exists()
+    account = LinkedAccount.objects.get(pk=instagram_account.pk)
+    assert account.state == State.ACTIVE and Credential.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_one_deauthorize_spelled_two_ways_is_processed_once(instagram_account):
+    issued = int(time.time())
+    compact = signed_request(
+        instagram_account.app_scoped_id, issued_at=issued, separators=(",", ":")
+    )
+    spaced = signed_request(instagram_account.app_scoped_id, issued_at=issued)
+    assert compact != spaced
+    assert post_signed(IG_DEAUTHORIZE_URL, compact).status_code == 200
+    assert post_signed(IG_DEAUTHORIZE_URL, spaced).status_code == 200
+    assert WebhookEvent.objects.filter(verified=True).count() == 1
+    assert StateChange.objects.filter(account=instagram_account).count() == 1
+
+
+@pytest.mark.django_db
+def test_one_data_deletion_spelled_two_ways_gets_one_confirmation_code(instagram_account):
+    issued = int(time.time())
+    first = post_signed(
+        IG_DELETION_URL,
+        signed_request(instagram_account.app_scoped_id, issued_at=issued, separators=(",", ":")),
+    )
+    again = post_signed(
+        IG_DELETION_URL, signed_request(instagram_account.app_scoped_id, issued_at=issued)
+    )
+    assert first.json() == again.json()
+    assert AuditEvent.objects.filter(action="connection.data_deleted").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_deauthorize_and_a_data_deletion_with_the_same_payload_are_both_processed(
+    instagram_account,
+):
+    value = signed_request(instagram_account.app_scoped_id)
+    assert post_signed(IG_DEAUTHORIZE_URL, value).status_code == 200
+    assert post_signed(IG_DELETION_URL, value).status_code == 200
+    assert WebhookEvent.objects.filter(verified=True).count() == 2
+    assert not Credential.objects.filter(account=instagram_account).exists()
+
+
+# --- A callback issued before the account's current grant changes nothing --------------------
+
+
+@pytest.mark.django_db
+def test_a_tiktok_removal_created_before_the_current_grant_changes_nothing(client_obj):
+    account = tiktok_account_for(client_obj, granted_at=timezone.now())
+    body = tiktok_body(account.external_id, create_time=seconds_ago(3600))
+    assert post_tiktok(body, tiktok_signature(body)).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.verified and event.result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE
+    assert not StateChange.objects.exists() and not AuditEvent.objects.exists()
+    assert Credential.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+def test_a_tiktok_removal_from_the_grants_own_second_still_revokes(client_obj):
+    now = timezone.now()
+    account = tiktok_account_for(client_obj, granted_at=now)
+    body = tiktok_body(account.external_id, create_time=int(now.timestamp()))
+    assert post_tiktok(body, tiktok_signature(body)).status_code == 200
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+
+
+@pytest.mark.django_db
+def test_a_callback_for_an_account_with_no_known_grant_time_acts_as_before(client_obj):
+    account = tiktok_account_for(client_obj, granted_at=None)
+    body = tiktok_body(account.external_id, create_time=seconds_ago(3600))
+    assert post_tiktok(body, tiktok_signature(body)).status_code == 200
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+
+
+@pytest.mark.django_db
+def test_a_deauthorize_issued_before_the_current_grant_changes_nothing(client_obj):
+    account = instagram_account_for(client_obj, granted_at=timezone.now())
+    value = signed_request(account.app_scoped_id, issued_at=seconds_ago(600))
+    assert post_signed(IG_DEAUTHORIZE_URL, value).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.verified and event.result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE and not StateChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_deauthorize_issued_after_the_grant_revokes(client_obj):
+    account = instagram_account_for(client_obj, granted_at=timezone.now() - timedelta(days=1))
+    value = signed_request(account.app_scoped_id, issued_at=seconds_ago(600))
+    assert post_signed(IG_DEAUTHORIZE_URL, value).status_code == 200
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+
+
+@pytest.mark.django_db
+def test_a_data_deletion_issued_before_the_current_grant_keeps_the_live_grant(client, client_obj):
+    """Only data of the withdrawn grant goes: an older, disconnected link of the same user is
+    purged; the link granted again afterwards keeps its credential and profile."""
+    old_link = make_account(
+        client_obj,
+        "instagram",
+        state=State.DISCONNECTED,
+        external_id="17841400000000001",
+        app_scoped_id="26900000000000001",
+        display_name="Northwind IG (2025)",
+        avatar_url="https://example.com/old.jpg",
+        granted_at=timezone.now() - timedelta(days=30),
+    )
+    live = instagram_account_for(client_obj, granted_at=timezone.now())
+    value = signed_request(live.app_scoped_id, issued_at=seconds_ago(3 * 24 * 3600))
+    response = post_signed(IG_DELETION_URL, value)
+    assert response.status_code == 200
+    reply = response.json()
+    assert set(reply) == {"url", "confirmation_code"}
+    live.refresh_from_db()
+    old_link.refresh_from_db()
+    assert live.state == State.ACTIVE and live.display_name == "Northwind IG"
+    assert Credential.objects.filter(account=live).exists()
+    assert (old_link.display_name, old_link.avatar_url) == ("", "")
+    deleted = AuditEvent.objects.get(action="connection.data_deleted")
+    assert deleted.target_id == str(old_link.pk)
+    event = WebhookEvent.objects.get()
+    assert event.result == "purged 1 account(s); kept 1 account(s) granted again after the request"
+    status_page = client.get(reply["url"].removeprefix(settings.PUBLIC_BASE_URL))
+    assert status_page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_data_deletion_issued_before_the_grant_of_its_only_link_is_answered_and_ignored(
+    client_obj,
+):
+    account = instagram_account_for(client_obj, granted_at=timezone.now())
+    value = signed_request(account.app_scoped_id, issued_at=seconds_ago(600))
+    response = post_signed(IG_DELETION_URL, value)
+    assert response.status_code == 200 and response.json()["confirmation_code"]
+    assert WebhookEvent.objects.get().result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE
+    assert Credential.objects.filter(account=account).exists()
+
+
+# --- End to end: the sandbox's real callbacks, replayed after a reconnect ---------------------
+
+
+def reconnect_later(oauth, staff_member, client_obj, account: LinkedAccount) -> None:
+    """Reconnect the account through the real OAuth flow, a few seconds after its callback."""
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        response = oauth(
+            staff_client(staff_member), client_obj, account.platform, reconnect=account
+        )
+    assert response.status_code == 302, response.content[:300]
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_captured_deauthorize_replayed_after_a_reconnect_changes_nothing(
+    sandbox, oauth, staff_member, client_obj
+):
+    account = connect(oauth, staff_member, client_obj, "instagram")
+    sandbox.action("ig-business", "remove_app")
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+    captured = sandbox.webhooks()[0]["body"].removeprefix("signed_request=")
+    reconnect_later(oauth, staff_member, client_obj, account)
+
+    assert post_signed(IG_DEAUTHORIZE_URL, captured).status_code == 200  # a duplicate
+    for variant in with_other_low_bits(captured):
+        assert post_signed(IG_DEAUTHORIZE_URL, variant).status_code == 400
+    assert state_of(account) == State.ACTIVE
+    assert Credential.objects.filter(account=account).exists()
+    assert WebhookEvent.objects.filter(verified=True).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deauthorize_first_delivered_after_a_reconnect_changes_nothing(
+    sandbox, oauth, staff_member, client_obj
+):
+    """Meta's callback carries no freshness window: one held back (or captured) and delivered
+    after the user connected again must not revoke the new grant."""
+    account = connect(oauth, staff_member, client_obj, "instagram")
+    sandbox.configure(webhooks_enabled=False)
+    sandbox.action("ig-business", "remove_app")
+    held_back = sandbox.webhooks()[0]["body"].removeprefix("signed_request=")
+    reconnect_later(oauth, staff_member, client_obj, account)
+
+    assert post_signed(IG_DEAUTHORIZE_URL, held_back).status_code == 200
+    assert WebhookEvent.objects.get().result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tiktok_removal_retried_after_a_reconnect_changes_nothing(
+    sandbox, oauth, staff_member, client_obj
+):
+    """TikTok retries for 72 h, re-signing each time: a retry of a removal from before the
+    reconnect passes the signature check and must still leave the new grant alone."""
+    account = connect(oauth, staff_member, client_obj, "tiktok")
+    sandbox.configure(webhooks_enabled=False)
+    sandbox.action("tt-public", "remove_app", reason=1)
+    body = sandbox.webhooks()[0]["body"].encode()
+    reconnect_later(oauth, staff_member, client_obj, account)
+
+    response = post_tiktok(body, tiktok_signature(body))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_signed_event_with_a_nul_character_is_stored(tiktok_account):
+    """PostgreSQL's jsonb refuses \\u0000; the event is still stored and processed."""
+    body = (
+        b'{"client_key": "k", "event": "post.publish.failed", "create_time": 1, '
+        b'"user_openid": "' + tiktok_account.external_id.encode() + b'", '
+        b'"content": "{\\"publish_id\\": \\"v_pub\\\\u0000x\\", \\"reason\\": \\"x\\"}", '
+        b'"note": "a\\u0000b"}'
+    )
+    response = post_tiktok(body, tiktok_signature(body))
+    assert response.status_code == 200, response.content
+    stored = WebhookEvent.objects.get(verified=True)
+    assert stored.payload["note"] == "a\ufffdb"

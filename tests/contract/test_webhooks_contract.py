@@ -1,7 +1,8 @@
 """The sandbox's real signed deliveries, captured by a real HTTP receiver and checked with
 Switchboard's verification code (TikTok-Signature, PLATFORMS §1.9; Meta signed_request, §2.11).
 
-Forged, stale, replayed and malformed variants are derived from the captured bytes.
+Forged, stale, replayed and malformed variants are derived from the captured bytes; replays are
+also posted, over real HTTP, to Switchboard's own receivers on the live server.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ import hashlib
 import hmac
 import io
 import json
+import time
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
+import requests
+import time_machine
 from django.conf import settings
+from django.utils import timezone
 
+from apps.clients.models import Client
+from apps.connections import vault
+from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
+from apps.connections.services.webhooks import IGNORED_BEFORE_GRANT
+from apps.emulator import webhooks as emulator_webhooks
 from apps.platforms.instagram import client as ig
 from apps.platforms.instagram.signed_request import (
     FORM_FIELD,
@@ -27,22 +38,12 @@ from apps.platforms.tiktok import client as tt
 from apps.platforms.tiktok import upload
 from apps.platforms.tiktok import webhooks as tw
 from apps.platforms.tiktok.types import PostInfo
+from apps.platforms.types import TokenSet
+from tests.connections.webhook_helpers import with_other_low_bits
 from tests.contract.conftest import PROCESSING_S
 from tests.contract.helpers import IG_DATA_DELETION, IG_DEAUTHORIZE, TT_WEBHOOK, Captured
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def memory() -> object:
-    seen: set[str] = set()
-
-    def check(signature: str) -> bool:
-        if signature in seen:
-            return True
-        seen.add(signature)
-        return False
-
-    return check
 
 
 def only(receiver, path: str) -> Captured:
@@ -52,7 +53,7 @@ def only(receiver, path: str) -> Captured:
     return captured[0]
 
 
-def verify(delivery: Captured, **kwargs) -> int:
+def verify(delivery: Captured, **kwargs) -> tw.VerifiedSignature:
     return tw.verify_signature(
         header=delivery.header(tw.SIGNATURE_HEADER), raw_body=delivery.body, **kwargs
     )
@@ -84,7 +85,7 @@ def test_remove_app_sends_a_signed_authorization_removed_we_verify(
     delivery = only(receiver, TT_WEBHOOK)
     assert delivery.header("Content-Type") == "application/json"
 
-    timestamp = verify(delivery, seen=memory())
+    timestamp = verify(delivery).timestamp
     event = tw.parse_event(delivery.body)
     assert event.event == tw.AUTHORIZATION_REMOVED
     assert event.removal_reason == 1
@@ -104,12 +105,10 @@ def test_a_forged_tiktok_delivery_is_refused(sandbox, connect_tiktok, receiver):
     tampered = delivery.body.replace(b'\\"reason\\": 4', b'\\"reason\\": 1')
     assert tampered != delivery.body
     with pytest.raises(tw.WebhookSignatureError) as body_error:
-        tw.verify_signature(
-            header=delivery.header(tw.SIGNATURE_HEADER), raw_body=tampered, seen=memory()
-        )
+        tw.verify_signature(header=delivery.header(tw.SIGNATURE_HEADER), raw_body=tampered)
     assert body_error.value.reason is tw.SignatureFailure.FORGED
     with pytest.raises(tw.WebhookSignatureError) as key_error:
-        verify(delivery, secret="someone-elses-secret", seen=memory())
+        verify(delivery, secret="someone-elses-secret")
     assert key_error.value.reason is tw.SignatureFailure.FORGED
     header = delivery.header(tw.SIGNATURE_HEADER)
     t_part, _ = header.split(",")
@@ -118,39 +117,63 @@ def test_a_forged_tiktok_delivery_is_refused(sandbox, connect_tiktok, receiver):
         tw.verify_signature(
             header=header.replace(t_part, f"t={int(t_part[2:]) + 1}"),
             raw_body=delivery.body,
-            seen=memory(),
         )
     assert shifted.value.reason is tw.SignatureFailure.FORGED
     for broken in ("", "t=abc,s=00", "s=deadbeef"):
         with pytest.raises(tw.WebhookSignatureError):
-            tw.verify_signature(header=broken, raw_body=delivery.body, seen=memory())
+            tw.verify_signature(header=broken, raw_body=delivery.body)
 
 
 def test_a_stale_tiktok_delivery_is_refused(sandbox, connect_tiktok, receiver):
     connect_tiktok()
     sandbox.action("tt-public", "remove_app", reason=2)
     delivery = only(receiver, TT_WEBHOOK)
-    timestamp = verify(delivery, seen=memory())
+    timestamp = verify(delivery).timestamp
     with pytest.raises(tw.WebhookSignatureError) as error:
-        verify(delivery, now=timestamp + tw.TOLERANCE_S + 1, seen=memory())
+        verify(delivery, now=timestamp + tw.TOLERANCE_S + 1)
     assert error.value.reason is tw.SignatureFailure.STALE
 
 
-def test_a_replayed_tiktok_delivery_is_refused(sandbox, connect_tiktok, receiver):
-    connect_tiktok()
+def test_a_replayed_tiktok_delivery_is_processed_once_by_our_receiver(
+    sandbox, connect_tiktok, receiver, live_server, client_obj
+):
+    tokens = connect_tiktok()
+    account = linked(client_obj, "tiktok", tokens.account_id)
     sandbox.action("tt-public", "remove_app", reason=3)
     delivery = only(receiver, TT_WEBHOOK)
-    verify(delivery)  # the production replay memory (Django's cache)
-    with pytest.raises(tw.WebhookSignatureError) as error:
-        verify(delivery)
-    assert error.value.reason is tw.SignatureFailure.REPLAYED
+    # The signature alone cannot tell a re-send: the receiver's database remembers it.
+    assert verify(delivery) == verify(delivery)
+
+    first = deliver(live_server, TT_WEBHOOK, delivery)
+    replay = deliver(live_server, TT_WEBHOOK, delivery)
+    assert (first.status_code, replay.status_code) == (200, 200)
+    assert WebhookEvent.objects.filter(verified=True).count() == 1
+    assert StateChange.objects.filter(account=account).count() == 1
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+
+
+def test_a_tiktok_removal_retried_after_a_reconnect_changes_nothing(
+    sandbox, connect_tiktok, receiver, live_server, client_obj
+):
+    """The removal never reached us; TikTok retries it (re-signed) after the user connected
+    again: the signature is good, the event is older than the grant, nothing changes."""
+    tokens = connect_tiktok()
+    account = linked(client_obj, "tiktok", tokens.account_id)
+    sandbox.action("tt-public", "remove_app", reason=1)
+    delivery = only(receiver, TT_WEBHOOK)
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        regrant(account)
+        response = deliver(live_server, TT_WEBHOOK, delivery, resigned=True)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().result == IGNORED_BEFORE_GRANT
+    assert state_of(account) == State.ACTIVE
 
 
 def test_revoke_token_sends_authorization_removed_with_reason_5(sandbox, connect_tiktok, receiver):
     tokens = connect_tiktok()
     tt.revoke_token(access_token=tokens.access_token)
     delivery = only(receiver, TT_WEBHOOK)
-    verify(delivery, seen=memory())
+    verify(delivery)
     event = tw.parse_event(delivery.body)
     assert (event.event, event.removal_reason, event.user_openid) == (
         tw.AUTHORIZATION_REMOVED,
@@ -174,9 +197,8 @@ def test_posting_events_arrive_signed(sandbox, connect_tiktok, receiver, video_b
     tt.fetch_status(access_token=tokens.access_token, publish_id=done.publish_id)
 
     events = []
-    seen = memory()
     for delivery in receiver.received(TT_WEBHOOK):
-        verify(delivery, seen=seen)
+        verify(delivery)
         events.append(tw.parse_event(delivery.body))
     assert [(e.event, e.publish_id, e.fail_reason) for e in events] == [
         (tw.POST_PUBLISH_FAILED, cancelled.publish_id, "publish_cancelled"),
@@ -228,7 +250,11 @@ def test_a_tampered_signed_request_is_refused(sandbox, connect_instagram, receiv
         "malformed base64 signature": (f"{signature[:-2]}!*.{payload}", "malformed"),
         "malformed base64 payload": (f"{signature}.{payload[:5]}$%{payload[5:]}", "malformed"),
         "no separator": (signature + payload, "malformed"),
-        "not JSON": (resign_raw(b"not json"), "malformed"),
+        "not JSON": (resign_raw(b"not json"), "malformed_payload"),
+        **{
+            f"signature altered in its unused bits ({n})": (variant, "malformed")
+            for n, variant in enumerate(with_other_low_bits(real))
+        },
     }
     for name, (value, reason) in cases.items():
         with pytest.raises(SignedRequestError) as error:
@@ -250,3 +276,90 @@ def test_delete_permissions_sends_no_callback(sandbox, connect_instagram, receiv
     assert ig.delete_permissions(access_token=token)
     assert receiver.requests == []
     assert sandbox.webhooks() == []
+
+
+def test_a_captured_deauthorize_replayed_to_our_receiver_changes_nothing_after_a_reconnect(
+    sandbox, connect_instagram, receiver, live_server, client_obj
+):
+    connect_instagram()
+    app_scoped_id = sandbox.account("ig-business")["app_scoped_id"]
+    account = linked(client_obj, "instagram", app_scoped_id)
+    sandbox.action("ig-business", "remove_app")
+    delivery = only(receiver, IG_DEAUTHORIZE)
+    real = signed_request_of(delivery)
+
+    assert deliver(live_server, IG_DEAUTHORIZE, delivery).status_code == 200
+    assert state_of(account) == State.REVOKED_ON_PLATFORM
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        regrant(account)
+    assert deliver(live_server, IG_DEAUTHORIZE, delivery).status_code == 200  # duplicate
+    for variant in with_other_low_bits(real):
+        response = requests.post(
+            live_server.url + IG_DEAUTHORIZE, data={FORM_FIELD: variant}, timeout=10
+        )
+        assert response.status_code == 400
+        assert response.text.startswith("malformed signed_request")
+    assert state_of(account) == State.ACTIVE
+    assert Credential.objects.filter(account=account).exists()
+
+
+def test_a_data_deletion_held_back_past_a_reconnect_keeps_the_new_grant(
+    sandbox, connect_instagram, receiver, live_server, client_obj
+):
+    connect_instagram()
+    account = linked(client_obj, "instagram", sandbox.account("ig-business")["app_scoped_id"])
+    sandbox.action("ig-business", "request_data_deletion")
+    delivery = only(receiver, IG_DATA_DELETION)
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        regrant(account)
+        response = deliver(live_server, IG_DATA_DELETION, delivery)
+    assert response.status_code == 200
+    assert set(response.json()) == {"url", "confirmation_code"}
+    assert WebhookEvent.objects.get().result == IGNORED_BEFORE_GRANT
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE and account.display_name == "Brand"
+    assert Credential.objects.filter(account=account).exists()
+
+
+# --- Helpers for the receiver tests -----------------------------------------------------------
+
+
+def linked(client: Client, platform: str, platform_id: str) -> LinkedAccount:
+    """Our record of the account the sandbox just authorized, granted now, with a credential."""
+    account = LinkedAccount.objects.create(
+        client=client,
+        platform=platform,
+        external_id=platform_id,
+        app_scoped_id=platform_id if platform == "instagram" else "",
+        handle="brand",
+        display_name="Brand",
+        granted_at=timezone.now(),
+    )
+    vault.credential_store(
+        account=account, tokens=TokenSet(access_token="act.contract", expires_in=3600)
+    )
+    return account
+
+
+def regrant(account: LinkedAccount) -> None:
+    """What a reconnect does to the account (the OAuth flow itself is tested elsewhere)."""
+    LinkedAccount.objects.filter(pk=account.pk).update(
+        state=State.ACTIVE, granted_at=timezone.now()
+    )
+
+
+def deliver(live_server, path: str, delivery: Captured, *, resigned: bool = False):
+    """POST a captured delivery to our receiver byte for byte; `resigned` signs it afresh, as
+    TikTok does for each retry."""
+    headers = {"Content-Type": delivery.header("Content-Type") or ""}
+    if signature := delivery.header(tw.SIGNATURE_HEADER):
+        headers[tw.SIGNATURE_HEADER] = signature
+    if resigned:
+        headers[tw.SIGNATURE_HEADER] = emulator_webhooks.tiktok_signature(
+            delivery.body.decode(), secret=settings.TIKTOK_CLIENT_SECRET, timestamp=int(time.time())
+        )
+    return requests.post(live_server.url + path, data=delivery.body, headers=headers, timeout=10)
+
+
+def state_of(account: LinkedAccount) -> str:
+    return LinkedAccount.objects.get(pk=account.pk).state

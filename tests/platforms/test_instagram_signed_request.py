@@ -60,6 +60,7 @@ def test_it_refuses_a_bad_signature() -> None:
         parse_signed_request(signed_request=_signed(secret="wrong"))
 
     assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+    assert str(caught.value) == "invalid signature"
 
 
 def test_it_refuses_a_tampered_payload() -> None:
@@ -78,6 +79,7 @@ def test_it_refuses_a_wrong_algorithm(algorithm: str) -> None:
         parse_signed_request(signed_request=_signed({**PAYLOAD, "algorithm": algorithm}))
 
     assert caught.value.reason is SignedRequestFailure.WRONG_ALGORITHM
+    assert str(caught.value) == "unsupported algorithm (expected HMAC-SHA256)"
 
 
 def test_it_refuses_a_missing_algorithm() -> None:
@@ -89,15 +91,25 @@ def test_it_refuses_a_missing_algorithm() -> None:
     assert caught.value.reason is SignedRequestFailure.WRONG_ALGORITHM
 
 
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_it_refuses_a_missing_signed_request(value: str | None) -> None:
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=value)
+
+    assert caught.value.reason is SignedRequestFailure.MISSING
+    assert str(caught.value) == "missing signed_request"
+
+
 @pytest.mark.parametrize(
     "value",
     [
-        "",
         "no-dot-at-all",
         ".payload-only",
         "sig-only.",
         "!!!not base64!!!.eyJ9",
         "abc.e",  # a single base64 character cannot decode
+        "YWJj.eyJ9==",  # padded: Meta strips the padding, so padding is another spelling
+        "YW+j.eyJ9",  # standard base64, not base64url
     ],
 )
 def test_it_refuses_malformed_input(value: str) -> None:
@@ -105,6 +117,37 @@ def test_it_refuses_malformed_input(value: str) -> None:
         parse_signed_request(signed_request=value)
 
     assert caught.value.reason is SignedRequestFailure.MALFORMED
+    assert str(caught.value).startswith("malformed signed_request: ")
+
+
+def test_it_refuses_a_signature_altered_in_its_unused_low_bits() -> None:
+    """43 base64 characters carry 258 bits for a 256-bit MAC: the last character's two spare
+    bits can be changed without changing the decoded bytes, making a "new" callback."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    sig, payload = _signed().split(".")
+    altered = sig[:-1] + alphabet[alphabet.index(sig[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(altered + "=") == base64.urlsafe_b64decode(sig + "=")
+
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=f"{altered}.{payload}")
+
+    assert caught.value.reason is SignedRequestFailure.MALFORMED
+    assert str(caught.value) == (
+        "malformed signed_request: the signature is not canonical unpadded base64url"
+    )
+
+
+def test_the_canonical_payload_is_the_same_however_the_json_is_spelled() -> None:
+    compact = _b64(json.dumps(PAYLOAD, separators=(",", ":")).encode())
+    spaced = _b64(json.dumps(dict(reversed(PAYLOAD.items())), indent=2).encode())
+    values = [
+        f"{_b64(hmac.new(SECRET.encode(), e.encode(), hashlib.sha256).digest())}.{e}"
+        for e in (compact, spaced)
+    ]
+    first, second = (parse_signed_request(signed_request=v) for v in values)
+
+    assert values[0] != values[1]
+    assert first.canonical_payload == second.canonical_payload
 
 
 def test_it_refuses_malformed_base64_in_a_correctly_signed_payload() -> None:
@@ -117,12 +160,20 @@ def test_it_refuses_malformed_base64_in_a_correctly_signed_payload() -> None:
     assert caught.value.reason is SignedRequestFailure.MALFORMED
 
 
-@pytest.mark.parametrize("payload", [["not", "an", "object"], {"algorithm": "HMAC-SHA256"}])
-def test_it_refuses_a_signed_payload_without_a_user(payload: Any) -> None:
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (["not", "an", "object"], "malformed payload: not a JSON object"),
+        ({"algorithm": "HMAC-SHA256"}, "malformed payload: no user_id"),
+        ({"algorithm": "HMAC-SHA256", "user_id": {"id": 1}}, "malformed payload: no user_id"),
+    ],
+)
+def test_it_refuses_a_signed_payload_without_a_user(payload: Any, message: str) -> None:
     with pytest.raises(SignedRequestError) as caught:
         parse_signed_request(signed_request=_signed(payload))
 
-    assert caught.value.reason is SignedRequestFailure.MALFORMED
+    assert caught.value.reason is SignedRequestFailure.MALFORMED_PAYLOAD
+    assert str(caught.value) == message
 
 
 def test_it_refuses_signed_bytes_that_are_not_json() -> None:
@@ -132,4 +183,5 @@ def test_it_refuses_signed_bytes_that_are_not_json() -> None:
     with pytest.raises(SignedRequestError) as caught:
         parse_signed_request(signed_request=f"{_b64(sig)}.{encoded}")
 
-    assert caught.value.reason is SignedRequestFailure.MALFORMED
+    assert caught.value.reason is SignedRequestFailure.MALFORMED_PAYLOAD
+    assert str(caught.value) == "malformed payload: not JSON"

@@ -3,6 +3,10 @@
 Form field `signed_request=<b64url sig>.<b64url payload>`; the signature is
 HMAC-SHA256(app secret, the payload segment as sent), compared in constant time, and the payload
 must declare `algorithm == "HMAC-SHA256"`. The key is the Instagram App Secret (Instagram Login).
+
+Both segments must be canonical unpadded base64url: a lenient decoder maps several strings to the
+same bytes (the unused low bits of the last character), which would let a captured callback be
+re-sent as a "new" one. Receivers deduplicate on the decoded payload as well.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,20 +25,35 @@ from django.conf import settings
 
 ALGORITHM = "HMAC-SHA256"
 FORM_FIELD = "signed_request"
+_B64URL_UNPADDED = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class SignedRequestFailure(StrEnum):
-    MALFORMED = "malformed"
+    MISSING = "missing"
+    MALFORMED = "malformed"  # not <sig>.<payload> in canonical base64url: nothing is verified
     BAD_SIGNATURE = "bad_signature"
     WRONG_ALGORITHM = "wrong_algorithm"
+    MALFORMED_PAYLOAD = "malformed_payload"  # correctly signed, but not a payload we can read
 
 
 class SignedRequestError(Exception):
-    """The callback is not provably Meta's; answer 400 and change nothing."""
+    """The callback is not provably Meta's, or not readable; answer 400 and change nothing.
 
-    def __init__(self, reason: SignedRequestFailure) -> None:
-        super().__init__(f"signed_request rejected: {reason}")
+    The message says what is wrong without echoing the input or anything secret.
+    """
+
+    def __init__(self, reason: SignedRequestFailure, detail: str = "") -> None:
+        super().__init__(_MESSAGES[reason] + (f": {detail}" if detail else ""))
         self.reason = reason
+
+
+_MESSAGES = {
+    SignedRequestFailure.MISSING: "missing signed_request",
+    SignedRequestFailure.MALFORMED: "malformed signed_request",
+    SignedRequestFailure.BAD_SIGNATURE: "invalid signature",
+    SignedRequestFailure.WRONG_ALGORITHM: f"unsupported algorithm (expected {ALGORITHM})",
+    SignedRequestFailure.MALFORMED_PAYLOAD: "malformed payload",
+}
 
 
 @dataclass(frozen=True)
@@ -44,31 +64,41 @@ class SignedRequest:
     expires: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def canonical_payload(self) -> bytes:
+        """One byte string per payload, however it was encoded: the key to deduplicate on."""
+        return json.dumps(
+            self.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode()
 
-def parse_signed_request(*, signed_request: str, secret: str | None = None) -> SignedRequest:
+
+def parse_signed_request(*, signed_request: str | None, secret: str | None = None) -> SignedRequest:
     """Verify and decode a signed_request; raises SignedRequestError saying why it is refused."""
-    encoded_sig, sep, encoded_payload = (signed_request or "").strip().partition(".")
+    value = (signed_request or "").strip()
+    if not value:
+        raise SignedRequestError(SignedRequestFailure.MISSING)
+    encoded_sig, sep, encoded_payload = value.partition(".")
     if not sep or not encoded_sig or not encoded_payload:
-        raise SignedRequestError(SignedRequestFailure.MALFORMED)
+        raise SignedRequestError(SignedRequestFailure.MALFORMED, "expected <signature>.<payload>")
     # Decoding both segments first is harmless and follows §2.11's order; nothing is trusted yet.
-    signature = _b64url_decode(encoded_sig)
-    payload_bytes = _b64url_decode(encoded_payload)
+    signature = _b64url_decode(encoded_sig, "signature")
+    payload_bytes = _b64url_decode(encoded_payload, "payload")
     key = (secret if secret is not None else settings.INSTAGRAM_APP_SECRET).encode()
     # The MAC covers the payload segment exactly as sent, not a re-encoding of it.
-    expected = hmac.new(key, encoded_payload.encode("ascii", "replace"), hashlib.sha256).digest()
+    expected = hmac.new(key, encoded_payload.encode("ascii"), hashlib.sha256).digest()
     if not hmac.compare_digest(signature, expected):
         raise SignedRequestError(SignedRequestFailure.BAD_SIGNATURE)
     try:
         payload = json.loads(payload_bytes)
     except ValueError:
-        raise SignedRequestError(SignedRequestFailure.MALFORMED) from None
+        raise SignedRequestError(SignedRequestFailure.MALFORMED_PAYLOAD, "not JSON") from None
     if not isinstance(payload, dict):
-        raise SignedRequestError(SignedRequestFailure.MALFORMED)
+        raise SignedRequestError(SignedRequestFailure.MALFORMED_PAYLOAD, "not a JSON object")
     if str(payload.get("algorithm", "")).upper() != ALGORITHM:
         raise SignedRequestError(SignedRequestFailure.WRONG_ALGORITHM)
     user_id = payload.get("user_id")
-    if user_id in (None, ""):
-        raise SignedRequestError(SignedRequestFailure.MALFORMED)
+    if user_id in (None, "") or isinstance(user_id, (dict, list, bool)):
+        raise SignedRequestError(SignedRequestFailure.MALFORMED_PAYLOAD, "no user_id")
     return SignedRequest(
         user_id=str(user_id),
         algorithm=ALGORITHM,
@@ -78,12 +108,22 @@ def parse_signed_request(*, signed_request: str, secret: str | None = None) -> S
     )
 
 
-def _b64url_decode(segment: str) -> bytes:
-    """base64url without padding (Meta strips it); anything else is malformed."""
+def _b64url_decode(segment: str, name: str) -> bytes:
+    """Canonical unpadded base64url (Meta strips the padding); anything else is malformed.
+
+    Canonical means re-encoding the bytes gives the segment back: a last character with non-zero
+    unused bits decodes to the same bytes as the genuine one, so it is refused rather than read.
+    """
+    problem = f"the {name} is not canonical unpadded base64url"
+    if not _B64URL_UNPADDED.fullmatch(segment):
+        raise SignedRequestError(SignedRequestFailure.MALFORMED, problem)
     try:
-        return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
-        raise SignedRequestError(SignedRequestFailure.MALFORMED) from None
+        raise SignedRequestError(SignedRequestFailure.MALFORMED, problem) from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != segment:
+        raise SignedRequestError(SignedRequestFailure.MALFORMED, problem)
+    return raw
 
 
 def _int(value: object) -> int | None:

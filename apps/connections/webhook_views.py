@@ -1,0 +1,65 @@
+"""The platforms' webhooks and callbacks (DESIGN §5): public, CSRF-exempt, verified by the service.
+
+Each answer says what was wrong in plain text — "invalid signature (…)", "malformed body: …",
+"missing signed_request" — and never echoes the input or anything secret.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.connections.models import WebhookEvent
+from apps.connections.services import webhooks
+from apps.platforms.instagram.signed_request import FORM_FIELD
+
+
+def _refused(exc: webhooks.WebhookRejected) -> HttpResponse:
+    return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def tiktok_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        webhooks.tiktok_webhook_receive(raw_body=request.body, headers=request.headers)
+    except webhooks.WebhookRejected as exc:
+        return _refused(exc)
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def instagram_deauthorize(request: HttpRequest) -> HttpResponse:
+    raw_body = request.body  # read before POST: the refused-delivery record keeps an excerpt
+    try:
+        webhooks.instagram_deauthorize_receive(
+            signed_request=request.POST.get(FORM_FIELD), raw_body=raw_body, headers=request.headers
+        )
+    except webhooks.WebhookRejected as exc:
+        return _refused(exc)
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def instagram_data_deletion(request: HttpRequest) -> HttpResponse:
+    raw_body = request.body
+    try:
+        outcome = webhooks.instagram_data_deletion_receive(
+            signed_request=request.POST.get(FORM_FIELD), raw_body=raw_body, headers=request.headers
+        )
+    except webhooks.WebhookRejected as exc:
+        return _refused(exc)
+    return JsonResponse(outcome.response or {})
+
+
+def data_deletion_status(request: HttpRequest, code: str) -> HttpResponse:
+    event = WebhookEvent.objects.filter(
+        kind=WebhookEvent.Kind.IG_DATA_DELETION, verified=True, confirmation_code=code[:64]
+    ).first()
+    if event is None:
+        raise Http404
+    return render(request, "connections/data_deletion_status.html", {"event": event})
