@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.clients.models import ClientMembership
 from apps.connections import adapters
 from apps.connections.models import AuthorizationRequest, ConnectLink, LinkedAccount
+from apps.connections.services import oauth
 from apps.staff.models import Invitation
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
@@ -28,6 +29,10 @@ NOT_OBJECT_URLS = {
     "connections:link_landing": (
         "public connect link for the brand; the signed single-use token is the credential "
         "(tests/connections/test_links.py)"
+    ),
+    "connections:link_result": (
+        "the brand's page after a connect link's callback; the signed result key is the "
+        "credential (tests/connections/test_oauth_results.py)"
     ),
     "connections:data_deletion_status": (
         "public status page Meta links users to; the unguessable confirmation code is the key "
@@ -118,7 +123,8 @@ ADMIN_ONLY_REAUTH: dict[str, Any] = {
     "other_manager": 404,
     "anonymous": 302,
 }
-# Only the person who started the reconnect decides a mismatch (it is bound to them).
+# Only the person who started a (re)connect decides its mismatch or reads its result page: both
+# are bound to them.
 INITIATOR_ONLY = {
     "admin": 404,
     "manager": 404,
@@ -205,6 +211,23 @@ def _mismatch(w: dict[str, Any]) -> dict[str, Any]:
     return {"request_id": request.pk}
 
 
+def _oauth_result(w: dict[str, Any]) -> dict[str, Any]:
+    now = timezone.now()
+    request = AuthorizationRequest.objects.create(
+        state="matrix-refused",
+        pkce_verifier="v" * 64,
+        client=w["client"],
+        platform="tiktok",
+        initiated_by=w["team_staff"],
+        session_key_hash="x",
+        expires_at=now + AuthorizationRequest.LIFETIME,
+        consumed_at=now,
+        outcome=AuthorizationRequest.Outcome.REFUSED,
+        outcome_detail="other client",
+    )
+    return {"key": oauth.result_key(request)}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -224,6 +247,7 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "connections:reconnect": ("post", _account, CLIENT_VIEW_REAUTH),
     "connections:disconnect": ("post", _account, CLIENT_VIEW_REAUTH),
     "connections:mismatch": ("get", _mismatch, INITIATOR_ONLY),
+    "connections:oauth_result": ("get", _oauth_result, INITIATOR_ONLY),
     "connections:link_create": ("post", _slug, CLIENT_MANAGE_REAUTH),
     "connections:link_revoke": ("post", _connect_link, CLIENT_MANAGE_POST),
 }

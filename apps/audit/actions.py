@@ -35,6 +35,11 @@ class AuditAction(models.TextChoices):
     CONNECTION_RESTORED = "connection.restored", "Account healthy again"
     CONNECTION_MISMATCH = "connection.mismatch", "Reconnect returned another account"
     CONNECTION_REFUSED = "connection.refused", "Connection refused"
+    CONNECTION_DENIED = "connection.denied", "Consent not given on the platform"
+    CONNECTION_MISMATCH_CANCELLED = (
+        "connection.mismatch_cancelled",
+        "Reconnect with another account discarded",
+    )
     CONNECTION_REFRESHED = "connection.refreshed", "Token refreshed"
     CONNECTION_REFRESH_FAILED = "connection.refresh_failed", "Token refresh failed"
     CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect", "Needs reconnect"

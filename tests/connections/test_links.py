@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -71,6 +72,7 @@ def test_a_manager_or_admin_creates_a_link_and_it_is_emailed(request, client_obj
     [message] = mail.outbox
     assert message.to == ["owner@northwind.example"]
     assert "Northwind Coffee" in message.subject and "TikTok" in message.subject
+    assert f"{settings.AGENCY_NAME} asks you to connect" in message.body
     path = _path_from_mail(message)
     assert links.link_from_signed(path.split("/")[2]) == link
     # The client page shows the new link once (to copy), then only its status.
@@ -185,8 +187,8 @@ def test_the_brand_completes_a_link_without_any_staff_session(sandbox, manager, 
 
     brand, response = _complete(sandbox, path)
 
-    assert response.status_code == 200
-    body = text(response)
+    assert response.status_code == 302 and response["Location"].startswith("/connect/result/")
+    body = text(brand.get(response["Location"]))
     assert "Thank you" in body and "Northwind Coffee" in body and "TikTok" in body
     assert "_auth_user_id" not in brand.session  # still nobody signed in
     account = LinkedAccount.objects.get()
@@ -227,9 +229,10 @@ def test_a_link_is_single_use_even_with_two_tabs_open(sandbox, manager, client_o
         )
         for s in starts
     ]
-    assert tab_a.get(callback_path(grants[0]["redirect"])).status_code == 200
+    first = tab_a.get(callback_path(grants[0]["redirect"]))
     second = tab_b.get(callback_path(grants[1]["redirect"]))
-    assert second.status_code == 400 and "connect link is used" in text(second)
+    assert "connect link is used" in text(tab_b.get(second["Location"]))
+    assert "Thank you" in text(tab_a.get(first["Location"]))
     assert LinkedAccount.objects.count() == 1
 
 
@@ -245,5 +248,5 @@ def test_a_link_revoked_mid_flow_is_refused_at_the_callback(sandbox, manager, cl
         "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
     )
     response = brand.get(callback_path(grant["redirect"]))
-    assert response.status_code == 400 and "connect link is revoked" in text(response)
+    assert "connect link is revoked" in text(brand.get(response["Location"]))
     assert not LinkedAccount.objects.exists()

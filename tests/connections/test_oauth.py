@@ -10,14 +10,17 @@ import time_machine
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.connections import tasks
 from apps.connections.models import (
     AuthorizationRequest,
     Capability,
     Credential,
     LinkedAccount,
     State,
+    StateChange,
 )
 from tests.connections.conftest import SCOPES, callback_path, staff_client
+from tests.connections.helpers import captured_tasks
 from tests.contract.helpers import query_of
 from tests.factories import ClientFactory, MembershipFactory
 
@@ -26,6 +29,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
+
+
+def result_of(http, response):
+    """The page the callback redirected to (post/redirect/get): 200, and the same on reload."""
+    assert response.status_code == 302, response.content[:300]
+    assert response["Location"].startswith("/connections/oauth-result/"), response["Location"]
+    page = http.get(response["Location"])
+    assert page.status_code == 200
+    return page
 
 
 @pytest.mark.parametrize(
@@ -72,8 +84,8 @@ def test_access_denied_stores_nothing(sandbox, staff_member, client_obj):
         "/oauth/callback/tt/",
         {"state": state, "error": "access_denied", "error_description": "The user denied"},
     )
-    assert response.status_code == 400
-    assert "not granted" in text(response)
+    page = result_of(http, response)
+    assert "Connection cancelled" in text(page) and "not granted" in text(page)
     assert not LinkedAccount.objects.exists()
     assert AuthorizationRequest.objects.get().outcome == "denied"
 
@@ -113,7 +125,7 @@ def test_an_expired_state_is_refused(sandbox, staff_member, client_obj):
     )
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         response = http.get(callback_path(grant["redirect"]))
-    assert response.status_code == 400 and "expired" in text(response)
+    assert "expired" in text(result_of(http, response))
     assert not LinkedAccount.objects.exists()
 
 
@@ -156,7 +168,7 @@ def test_a_code_for_another_client_cannot_be_attached(sandbox, staff_member, cli
     ]
     # The other client's state can no longer bring the same platform account to "Other Brand".
     again = http.get(callback_path(code_for_b["redirect"]))
-    assert again.status_code == 400
+    assert "refused the sign-in" in text(result_of(http, again))
     assert not LinkedAccount.objects.filter(client=other).exists()
 
 
@@ -193,8 +205,9 @@ def test_nothing_from_the_query_is_rendered_unescaped(sandbox, staff_member, cli
     response = http.get(
         "/oauth/callback/tt/", {"state": params["state"], "error": "<script>alert(1)</script>"}
     )
-    assert b"<script>alert(1)</script>" not in response.content
-    assert b"&lt;script&gt;" in response.content
+    page = result_of(http, response)
+    assert b"<script>alert(1)</script>" not in page.content
+    assert b"&lt;script&gt;" in page.content
 
 
 def test_the_same_account_on_another_client_is_refused_without_naming_it(
@@ -203,9 +216,7 @@ def test_the_same_account_on_another_client_is_refused_without_naming_it(
     secret_client = ClientFactory(name="Secret Client Name")
     http = staff_client(admin_user)
     oauth(http, secret_client, "tiktok")
-    response = oauth(http, client_obj, "tiktok")
-    assert response.status_code == 400
-    body = text(response)
+    body = text(result_of(http, oauth(http, client_obj, "tiktok")))
     assert "already connected to another client" in body and "Secret Client Name" not in body
     assert LinkedAccount.objects.filter(client=client_obj).count() == 0
 
@@ -220,8 +231,7 @@ def test_a_personal_instagram_account_is_refused_with_how_to_switch(
     )
     sandbox.action("ig-business", "make_personal")  # flips between consent and our profile fetch
     response = http.get(callback_path(grant["redirect"]))
-    assert response.status_code == 400
-    assert "Switch to professional account" in text(response)
+    assert "Switch to professional account" in text(result_of(http, response))
     assert not LinkedAccount.objects.exists() and not Credential.objects.exists()
 
 
@@ -273,3 +283,116 @@ def test_cancelling_a_mismatch_attaches_nothing(sandbox, oauth, staff_member, cl
         ).pending_credential
         == ""
     )
+
+
+# --- Audit and history of what a reconnect changed (DESIGN §5, §7) ------------------------------
+
+
+def test_a_consent_cancelled_on_the_platform_is_audited(sandbox, oauth, staff_member, client_obj):
+    http = staff_client(staff_member)
+    oauth(http, client_obj, "instagram")
+    account = LinkedAccount.objects.get()
+    start = http.post(f"/connections/{account.pk}/reconnect/")
+    state = query_of(start["Location"])["state"]
+    http.get(
+        "/oauth/callback/ig/",
+        {
+            "state": state,
+            "error": "access_denied",
+            "error_reason": "user_denied",
+            "error_description": "The user denied your request",
+        },
+    )
+    event = AuditEvent.objects.get(action="connection.denied")
+    assert event.actor == staff_member and event.target_id == str(account.pk)
+    assert event.data == {
+        "error_reason": "user_denied",
+        "error_description": "The user denied your request",
+    }
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE  # nothing else changed
+
+
+def test_a_reconnect_losing_and_regaining_the_publishing_permission_is_audited_and_shown(
+    sandbox, oauth, staff_member, client_obj
+):
+    http = staff_client(staff_member)
+    oauth(http, client_obj, "tiktok")
+    account = LinkedAccount.objects.get()
+    fewer = ("user.info.basic", "user.info.profile", "video.list")
+
+    oauth(http, client_obj, "tiktok", scopes=fewer, reconnect=account)
+
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE
+    assert account.publish_capability == Capability.MISSING_SCOPE
+    lost = AuditEvent.objects.get(action="connection.capability_changed")
+    assert lost.actor == staff_member and lost.target_id == str(account.pk)
+    assert lost.data == {
+        "from": "ok",
+        "to": "missing_scope",
+        "reason": account.capability_reason,
+        "scopes_lost": ["video.publish"],
+        "scopes_gained": [],
+    }
+    reconnected = AuditEvent.objects.get(action="connection.reconnected")
+    assert reconnected.data["scopes_lost"] == ["video.publish"]
+    [row] = StateChange.objects.filter(account=account)
+    assert (row.from_state, row.to_state) == ("", State.ACTIVE)
+    assert (
+        row.reason == "Reconnected through OAuth; publishing permission not granted (video.publish)"
+    )
+    assert row.reason in text(http.get(f"/connections/{account.pk}/"))
+
+    # Broken meanwhile, then reconnected with everything: the state move carries the news.
+    LinkedAccount.objects.filter(pk=account.pk).update(state=State.NEEDS_RECONNECT)
+    oauth(http, client_obj, "tiktok", reconnect=account)
+
+    account.refresh_from_db()
+    assert account.state == State.ACTIVE and account.publish_capability == Capability.OK
+    regained = AuditEvent.objects.filter(action="connection.capability_changed").latest("id")
+    assert regained.data == {
+        "from": "missing_scope",
+        "to": "ok",
+        "reason": "",
+        "scopes_lost": [],
+        "scopes_gained": ["video.publish"],
+    }
+    latest = StateChange.objects.filter(account=account).first()
+    assert (latest.from_state, latest.to_state) == (State.NEEDS_RECONNECT, State.ACTIVE)
+    assert latest.reason == "Reconnected through OAuth; publishing permission granted again"
+
+
+def test_a_reconnect_with_the_same_permissions_writes_history_but_no_capability_change(
+    sandbox, oauth, staff_member, client_obj
+):
+    http = staff_client(staff_member)
+    oauth(http, client_obj, "tiktok")
+    account = LinkedAccount.objects.get()
+    oauth(http, client_obj, "tiktok", reconnect=account)
+    assert not AuditEvent.objects.filter(action="connection.capability_changed").exists()
+    [row] = StateChange.objects.filter(account=account)
+    assert row.reason == "Reconnected through OAuth"
+    event = AuditEvent.objects.get(action="connection.reconnected")
+    assert (event.data["scopes_lost"], event.data["scopes_gained"]) == ([], [])
+
+
+def test_a_reconnect_ends_the_expiring_episode_so_the_next_one_is_emailed(
+    sandbox, oauth, staff_member, client_obj
+):
+    http = staff_client(staff_member)
+    oauth(http, client_obj, "tiktok")
+    account = LinkedAccount.objects.get()
+    LinkedAccount.objects.filter(pk=account.pk).update(expiring_notified_at=timezone.now())
+
+    oauth(http, client_obj, "tiktok", reconnect=account)
+
+    account.refresh_from_db()
+    assert account.expiring_notified_at is None
+    # When the new grant nears its end, the sweep picks the account up again.
+    Credential.objects.filter(account=account).update(
+        refresh_expires_at=timezone.now() + timedelta(days=3)
+    )
+    with captured_tasks() as calls:
+        tasks.sweep()
+    assert ("apps.connections.tasks.notify", (account.pk,)) in calls

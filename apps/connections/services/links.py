@@ -72,8 +72,9 @@ def _send(link: ConnectLink, url: str, email: str) -> None:
     send_mail(
         subject=f"Connect your {link.get_platform_display()} account for {link.client.name}",
         message=(
-            f"Hello,\n\nYour agency asks you to connect the {link.get_platform_display()} account "
-            f"of {link.client.name} so they can publish for you.\n\n"
+            f"Hello,\n\n{settings.AGENCY_NAME} asks you to connect the "
+            f"{link.get_platform_display()} account of {link.client.name} so they can publish "
+            "for you.\n\n"
             f"Open this link on a device where you can sign in to {link.get_platform_display()}:\n"
             f"{url}\n\nThe link works once and expires on {link.expires_at:%d %B %Y}.\n"
         ),

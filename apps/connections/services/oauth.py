@@ -4,6 +4,14 @@
 staff session or to a connect link) and returns the platform's consent URL. `oauth_complete`
 consumes it exactly once, exchanges the code server-side, applies the identity guard and stores
 the encrypted credential — or refuses with a message and stores nothing.
+
+Every outcome is stored on the request, so the callback can redirect (post/redirect/get) to a
+result page named by `result_key()` that reads it back with `outcome_text()`: a reload shows the
+same result instead of replaying a consumed state.
+
+A grant we don't keep is revoked at the platform only when no live link uses that platform
+account: TikTok's revoke and Instagram's permission removal end the app's whole authorization for
+the user, so they would break the live link too (DESIGN §5). Otherwise it is dropped locally.
 """
 
 from __future__ import annotations
@@ -12,8 +20,10 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -30,23 +40,96 @@ from apps.connections.models import (
     LinkedAccount,
     Platform,
     State,
+    StateChange,
 )
-from apps.connections.services.health import spread_offset
+from apps.connections.services import capability
 from apps.connections.services.refresh import next_refresh_due
 from apps.platforms.errors import PlatformError
+from apps.platforms.instagram import rules as instagram_rules
 from apps.platforms.types import TokenSet
 
 logger = logging.getLogger(__name__)
 Outcome = AuthorizationRequest.Outcome
 
+DEFAULT_TITLE = "This connection didn't go through"
+# PLATFORMS §2.1, §2.6: only professional accounts can publish. Shown whether the consent page
+# turned the account away or our profile fetch found it personal.
+PROFESSIONAL_ACCOUNT_HELP = (
+    "This is a personal Instagram account. Publishing needs a professional account: "
+    f"{instagram_rules.SWITCH_TO_PROFESSIONAL}, then connect again."
+)
+# Why a reply was not kept: the kind stored in AuthorizationRequest.outcome_detail (with an
+# optional ": argument") → (title, message). One table, so the result page a reload shows says
+# exactly what the callback decided.
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "wrong platform": (
+        DEFAULT_TITLE,
+        "This reply came back on the wrong platform's address and was refused.",
+    ),
+    "other session": (
+        DEFAULT_TITLE,
+        "This connection was started in another browser session. Please start it again here.",
+    ),
+    "connect link": (DEFAULT_TITLE, "This connect link is {arg}. Ask your agency for a new one."),
+    "expired": (
+        DEFAULT_TITLE,
+        "The connection took longer than 10 minutes and expired. Please start it again.",
+    ),
+    "denied": (
+        "Connection cancelled",
+        "Access was not granted on the platform's consent screen, so nothing was connected.",
+    ),
+    "personal account": ("A professional account is needed", PROFESSIONAL_ACCOUNT_HELP),
+    "platform error": (
+        DEFAULT_TITLE,
+        "The platform reported an error ({arg}). Nothing was connected; please try again.",
+    ),
+    "no code": (
+        DEFAULT_TITLE,
+        "The platform's reply had no authorization code. Please try again.",
+    ),
+    "exchange failed": (DEFAULT_TITLE, "The platform refused the sign-in: {arg}"),
+    "other client": (
+        DEFAULT_TITLE,
+        "This {platform} account is already connected to another client in Switchboard. "
+        "Disconnect it there first, or connect a different account.",
+    ),
+    "disconnect pending": (
+        DEFAULT_TITLE,
+        "This {platform} account is still being disconnected from this client. Wait a minute "
+        "for the disconnect to finish, then connect it again.",
+    ),
+    "linked concurrently": (
+        DEFAULT_TITLE,
+        "This account was connected by someone else a moment ago, so nothing was changed.",
+    ),
+}
+_UNKNOWN_REFUSAL = (DEFAULT_TITLE, "This connection didn't complete. Please start it again.")
+
+# Result pages: a signed request id, with a salt per audience so a staff key can't open the
+# brand's page or the reverse. Long enough for a tab left open; a result never changes.
+RESULT_PAGE_LIFETIME = timedelta(days=7)
+_RESULT_SALTS = {False: "switchboard.oauth-result.staff", True: "switchboard.oauth-result.link"}
+
 
 class OAuthRefused(Exception):
-    """The callback cannot be accepted; `message` is safe to show to whoever is there."""
+    """The callback cannot be accepted; `message` is safe to show to whoever is there.
 
-    def __init__(self, message: str, *, title: str = "This connection didn't go through") -> None:
+    `request` is set when the refusal is stored on an AuthorizationRequest whose reply came from
+    the browser the attempt belongs to: the callback then redirects to its result page.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        title: str = DEFAULT_TITLE,
+        request: AuthorizationRequest | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.title = title
+        self.request = request
 
 
 @dataclass(frozen=True)
@@ -55,6 +138,41 @@ class OAuthResult:
     request: AuthorizationRequest
     account: LinkedAccount | None
     message: str
+
+
+class _LinkedConcurrently(Exception):
+    """Another attempt linked the same platform account between our check and our insert."""
+
+
+def outcome_text(request: AuthorizationRequest) -> tuple[str, str]:
+    """Title and message for a stored outcome that is not a success (result pages)."""
+    kind, _, arg = request.outcome_detail.partition(": ")
+    title, text = _REFUSALS.get(kind, _UNKNOWN_REFUSAL)
+    return title, text.format(arg=arg, platform=request.get_platform_display())
+
+
+def result_key(request: AuthorizationRequest) -> str:
+    """The unguessable name of the page that shows `request`'s outcome."""
+    salt = _RESULT_SALTS[request.connect_link_id is not None]
+    return signing.TimestampSigner(salt=salt).sign(str(request.pk))
+
+
+def result_request(key: str, *, via_link: bool) -> AuthorizationRequest | None:
+    """The finished request a result key names (staff or connect link); None when the key is
+    bad, stale, or for the other audience."""
+    try:
+        pk = int(
+            signing.TimestampSigner(salt=_RESULT_SALTS[via_link]).unsign(
+                key, max_age=RESULT_PAGE_LIFETIME
+            )
+        )
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        AuthorizationRequest.objects.select_related("client", "reconnect_of")
+        .filter(pk=pk, connect_link__isnull=not via_link, consumed_at__isnull=False)
+        .first()
+    )
 
 
 def _safe_next(path: str) -> str:
@@ -146,29 +264,20 @@ def _binding_problem(
     request: AuthorizationRequest, *, platform: str, session_key: str
 ) -> OAuthRefused | None:
     """Why this reply may not complete `request` (recording the refusal), or None."""
-    if timezone.now() >= request.expires_at:
-        _finish(request, Outcome.FAILED, "expired")
-        return OAuthRefused(
-            "The connection took longer than 10 minutes and expired. Please start it again."
-        )
     if request.platform != platform:
         # Mix-up defence (RFC 9700 §4.4): the reply arrived on another platform's redirect.
-        _finish(request, Outcome.REFUSED, "reply arrived on the wrong platform's callback")
-        return OAuthRefused("This reply came back on the wrong platform's address and was refused.")
+        return _refuse(request, Outcome.REFUSED, "wrong platform", shown=False)
     if request.connect_link_id is not None:
         link = ConnectLink.objects.select_for_update().get(pk=request.connect_link_id)
         if not link.is_open:
-            _finish(request, Outcome.REFUSED, f"connect link {link.status}")
-            return OAuthRefused(
-                f"This connect link is {link.status}. Ask your agency for a new one."
-            )
+            return _refuse(request, Outcome.REFUSED, "connect link", link.status)
     elif not session_key or request.session_key_hash != AuthorizationRequest.hash_session_key(
         session_key
     ):
-        _finish(request, Outcome.REFUSED, "started in another browser session")
-        return OAuthRefused(
-            "This connection was started in another browser session. Please start it again here."
-        )
+        return _refuse(request, Outcome.REFUSED, "other session", shown=False)
+    # After the binding checks, so only the browser the attempt belongs to gets a result page.
+    if timezone.now() >= request.expires_at:
+        return _refuse(request, Outcome.FAILED, "expired")
     return None
 
 
@@ -179,6 +288,19 @@ def _finish(request: AuthorizationRequest, outcome: str, detail: str = "", **fie
     for name, value in fields.items():
         setattr(request, name, value)
     request.save(update_fields=["outcome", "outcome_detail", "consumed_at", *fields])
+
+
+def _refuse(
+    request: AuthorizationRequest, outcome: str, kind: str, arg: str = "", *, shown: bool = True
+) -> OAuthRefused:
+    """Store why the reply is not kept (a `_REFUSALS` kind) and build the refusal saying so.
+
+    `shown=False` for replies that may come from someone else's browser (mix-up, another
+    session): they get the message once, never a result page.
+    """
+    _finish(request, outcome, f"{kind}: {arg}" if arg else kind)
+    title, message = outcome_text(request)
+    return OAuthRefused(message, title=title, request=request if shown else None)
 
 
 def _actor(request: AuthorizationRequest) -> tuple[Any, str | None]:
@@ -192,75 +314,105 @@ def oauth_complete(*, platform: str, params: dict[str, str], session_key: str = 
     request = _consume(state=params.get("state", ""), platform=platform, session_key=session_key)
     error = params.get("error", "")
     if error:
-        denied = error == "access_denied"
-        _finish(request, Outcome.DENIED if denied else Outcome.FAILED, error)
-        if denied:
-            raise OAuthRefused(
-                "Access was not granted on the platform's consent screen, "
-                "so nothing was connected.",
-                title="Connection cancelled",
-            )
-        raise OAuthRefused(
-            f"The platform reported an error ({error[:60]}). "
-            "Nothing was connected; please try again."
+        raise _refuse_error_reply(
+            request,
+            error=error,
+            reason=params.get("error_reason", ""),
+            description=params.get("error_description", ""),
         )
     code = params.get("code", "")
     if not code:
-        _finish(request, Outcome.FAILED, "no code")
-        raise OAuthRefused("The platform's reply had no authorization code. Please try again.")
+        raise _refuse(request, Outcome.FAILED, "no code")
     try:
         grant = adapters.exchange(platform=platform, code=code, verifier=request.pkce_verifier)
     except PlatformError as exc:
-        _finish(request, Outcome.FAILED, f"{exc.code}: exchange failed")
-        raise OAuthRefused(f"The platform refused the sign-in: {exc.message}") from None
+        raise _refuse(
+            request, Outcome.FAILED, "exchange failed", f"{exc.message} ({exc.code})"
+        ) from None
     return _apply_grant(request=request, grant=grant)
 
 
-def _refuse_after_grant(
-    request: AuthorizationRequest, grant: adapters.Grant, detail: str, message: str
-) -> None:
-    """We got tokens we will not keep: revoke them where possible, then refuse."""
+@transaction.atomic
+def _refuse_error_reply(
+    request: AuthorizationRequest, *, error: str, reason: str, description: str
+) -> OAuthRefused:
+    """The platform sent the person back with an error instead of a code: no tokens exist."""
+    if error != "access_denied":
+        return _refuse(request, Outcome.FAILED, "platform error", error[:60])
+    personal = (
+        request.platform == Platform.INSTAGRAM
+        and reason == instagram_rules.NOT_PROFESSIONAL_ERROR_REASON
+    )
+    refusal = _refuse(
+        request, Outcome.DENIED, "personal account" if personal else "denied", reason[:60]
+    )
+    actor, actor_label = _actor(request)
+    audit_record(
+        action=AuditAction.CONNECTION_DENIED,
+        actor=actor,
+        actor_label=actor_label,
+        client=request.client,
+        target=request.reconnect_of,
+        target_label=None if request.reconnect_of else f"{request.get_platform_display()} connect",
+        data={"error_reason": reason[:100], "error_description": description[:200]},
+    )
+    return refusal
+
+
+def _in_use(platform: str, external_id: str) -> bool:
+    """Whether a live link (any client, any state but disconnected) uses this platform account."""
+    return (
+        bool(external_id)
+        and LinkedAccount.objects.filter(platform=platform, external_id=external_id)
+        .exclude(state=State.DISCONNECTED)
+        .exists()
+    )
+
+
+def _drop_grant(platform: str, access_token: str, *, revoke: bool) -> None:
+    """Forget tokens we won't keep, revoking them at the platform when `revoke` (see above)."""
+    if not revoke:
+        return
     try:
-        adapters.revoke(platform=request.platform, access_token=grant.tokens.access_token)
+        adapters.revoke(platform=platform, access_token=access_token)
     except PlatformError:
-        logger.info("Could not revoke the tokens of a refused %s grant", request.platform)
+        logger.info("Could not revoke a discarded %s grant", platform)
+
+
+def _refuse_after_grant(
+    request: AuthorizationRequest, grant: adapters.Grant, kind: str
+) -> NoReturn:
+    """We got tokens we will not keep: record the refusal, then drop them."""
+    revoke = not _in_use(request.platform, grant.identity.external_id)
+    actor, actor_label = _actor(request)
     with transaction.atomic():
-        _finish(request, Outcome.REFUSED, detail)
+        refusal = _refuse(request, Outcome.REFUSED, kind)
         audit_record(
             action=AuditAction.CONNECTION_REFUSED,
-            actor=_actor(request)[0],
-            actor_label=_actor(request)[1],
+            actor=actor,
+            actor_label=actor_label,
             client=request.client,
             target_label=f"{request.get_platform_display()} @{grant.identity.handle}",
-            data={"reason": detail},
+            data={"reason": kind, "revoke_at_platform": revoke},
         )
-    raise OAuthRefused(message)
+    _drop_grant(request.platform, grant.tokens.access_token, revoke=revoke)
+    raise refusal
 
 
 def _apply_grant(*, request: AuthorizationRequest, grant: adapters.Grant) -> OAuthResult:
     identity = grant.identity
     if request.platform == Platform.INSTAGRAM and not identity.professional:
-        _refuse_after_grant(
-            request,
-            grant,
-            "personal Instagram account",
-            "This is a personal Instagram account. Publishing needs a professional account: in "
-            "the Instagram app open Settings → Account type and tools → Switch to professional "
-            "account (Business or Creator), then connect again.",
-        )
+        _refuse_after_grant(request, grant, "personal account")
     existing = (
         LinkedAccount.objects.filter(platform=request.platform, external_id=identity.external_id)
         .exclude(state=State.DISCONNECTED)
         .first()
     )
     if existing is not None and existing.client_id != request.client_id:
-        _refuse_after_grant(
-            request,
-            grant,
-            "account linked to another client",
-            f"This {request.get_platform_display()} account is already connected to another "
-            "client in Switchboard. Disconnect it there first, or connect a different account.",
-        )
+        _refuse_after_grant(request, grant, "other client")
+    if existing is not None and existing.state == State.DISCONNECT_PENDING:
+        # Its platform revoke is still to come and would end this new grant too.
+        _refuse_after_grant(request, grant, "disconnect pending")
     reconnect_of = request.reconnect_of
     if reconnect_of is not None and reconnect_of.external_id != identity.external_id:
         with transaction.atomic():
@@ -280,8 +432,10 @@ def _apply_grant(*, request: AuthorizationRequest, grant: adapters.Grant) -> OAu
                 data={"expected": reconnect_of.handle, "received": identity.handle},
             )
         return OAuthResult(Outcome.MISMATCH, request, reconnect_of, "")
-    target = reconnect_of or existing
-    return _link(request=request, grant=grant, target=target)
+    try:
+        return _link(request=request, grant=grant, target=reconnect_of or existing)
+    except _LinkedConcurrently:
+        _refuse_after_grant(request, grant, "linked concurrently")
 
 
 @transaction.atomic
@@ -310,19 +464,18 @@ def _link(
                     last_ok_at=now,
                 )
         except IntegrityError:
-            _finish(request, Outcome.REFUSED, "linked concurrently")
-            raise OAuthRefused(
-                "This account was connected by someone else a moment ago. Refresh the page."
-            ) from None
-        outcome, action = Outcome.CONNECTED, AuditAction.CONNECTION_CONNECTED
+            raise _LinkedConcurrently from None
+        outcome, before = Outcome.CONNECTED, None
     else:
         account = LinkedAccount.objects.select_for_update().get(pk=target.pk)
-        outcome, action = Outcome.RECONNECTED, AuditAction.CONNECTION_RECONNECTED
+        outcome = Outcome.RECONNECTED
+        before = (account.publish_capability, frozenset(account.granted_scopes))
     _update_identity(account, identity, grant.scopes, now)
     credential = vault.credential_store(account=account, tokens=grant.tokens, obtained_at=now)
     credential.next_refresh_at = next_refresh_due(account, credential)
     credential.save(update_fields=["next_refresh_at"])
-    account.next_check_at = now + spread_offset(account.pk)
+    # Checked at the next sweep: the capability probe finds bans and caps the grant can't show.
+    account.next_check_at = now
     account.save(update_fields=["next_check_at"])
     missing = sorted(adapters.PUBLISH_SCOPES[account.platform] - set(account.granted_scopes))
     if grant.scopes is not None and missing:
@@ -331,25 +484,23 @@ def _link(
             capability=Capability.MISSING_SCOPE,
             reason=f"Permission not granted: {', '.join(missing)}. Reconnect and allow it.",
         )
-    elif account.publish_capability in (Capability.UNKNOWN, Capability.MISSING_SCOPE):
+    elif account.publish_capability in (
+        Capability.UNKNOWN,
+        Capability.MISSING_SCOPE,
+    ) or capability.lifted_by_new_grant(account):
         account_set_capability(account=account, capability=Capability.OK)
-    if outcome == Outcome.RECONNECTED and account.state != State.ACTIVE:
-        account_transition(
-            account=account,
-            to=State.ACTIVE,
-            reason="Reconnected through OAuth",
-            actor=actor,
-            actor_label=actor_label,
-            action=AuditAction.CONNECTION_RECONNECTED,
-        )
-    else:
+    if before is None:
         audit_record(
-            action=action,
+            action=AuditAction.CONNECTION_CONNECTED,
             actor=actor,
             actor_label=actor_label,
             client=account.client,
             target=account,
-            data={"scopes": account.granted_scopes},
+            data={"scopes": account.granted_scopes, "capability": account.publish_capability},
+        )
+    else:
+        _record_reconnect(
+            account, before=before, missing=missing, actor=actor, actor_label=actor_label, at=now
         )
     if request.connect_link_id is not None:
         ConnectLink.objects.filter(pk=request.connect_link_id).update(
@@ -367,6 +518,77 @@ def _link(
     return OAuthResult(outcome, request, account, f"{account.label} is {verb}.")
 
 
+def _record_reconnect(
+    account: LinkedAccount,
+    *,
+    before: tuple[str, frozenset[str]],
+    missing: list[str],
+    actor: Any,
+    actor_label: str | None,
+    at: datetime,
+) -> None:
+    """History and audit of a reconnect, with what it changed in scopes and capability.
+
+    The account page's history is StateChange rows; a reconnect that finds the account active
+    moves no state, so it gets a row of its own (from_state blank: the state didn't move).
+    """
+    before_capability, before_scopes = before
+    after_capability = account.publish_capability
+    scopes = frozenset(account.granted_scopes)
+    changes = {
+        "scopes": account.granted_scopes,
+        "scopes_lost": sorted(before_scopes - scopes),
+        "scopes_gained": sorted(scopes - before_scopes),
+    }
+    reason = "Reconnected through OAuth"
+    if after_capability == Capability.MISSING_SCOPE and before_capability != after_capability:
+        reason += f"; publishing permission not granted ({', '.join(missing)})"
+    elif before_capability == Capability.MISSING_SCOPE and after_capability != before_capability:
+        reason += "; publishing permission granted again"
+    if account.state != State.ACTIVE:
+        account_transition(
+            account=account,
+            to=State.ACTIVE,
+            reason=reason,
+            actor=actor,
+            actor_label=actor_label,
+            action=AuditAction.CONNECTION_RECONNECTED,
+            data=changes,
+        )
+    else:
+        StateChange.objects.create(
+            account=account,
+            from_state="",
+            to_state=account.state,
+            reason=reason[:300],
+            actor_label=(actor_label or (actor.label if actor is not None else "system"))[:255],
+            occurred_at=at,
+        )
+        audit_record(
+            action=AuditAction.CONNECTION_RECONNECTED,
+            actor=actor,
+            actor_label=actor_label,
+            client=account.client,
+            target=account,
+            data=changes,
+        )
+    if after_capability != before_capability:
+        audit_record(
+            action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
+            actor=actor,
+            actor_label=actor_label,
+            client=account.client,
+            target=account,
+            data={
+                "from": before_capability,
+                "to": after_capability,
+                "reason": account.capability_reason,
+                "scopes_lost": changes["scopes_lost"],
+                "scopes_gained": changes["scopes_gained"],
+            },
+        )
+
+
 def _update_identity(
     account: LinkedAccount, identity: adapters.Identity, scopes: frozenset[str] | None, now: Any
 ) -> None:
@@ -382,6 +604,8 @@ def _update_identity(
     account.last_ok_at = now
     account.last_error_code = ""
     account.last_error_message = ""
+    # A new grant ends any "expiring" episode; the next one must be emailed again (DESIGN §5).
+    account.expiring_notified_at = None
     account.save()
 
 
@@ -435,22 +659,39 @@ def oauth_confirm_mismatch(*, request_id: int, user: Any) -> OAuthResult:
         .first()
     )
     if existing is not None and existing.client_id != request.client_id:
-        raise OAuthRefused(
-            f"This {request.get_platform_display()} account is already connected to another client."
-        )
-    return _link(request=request, grant=grant, target=existing)
+        _refuse_after_grant(request, grant, "other client")
+    try:
+        return _link(request=request, grant=grant, target=existing)
+    except _LinkedConcurrently:
+        _refuse_after_grant(request, grant, "linked concurrently")
 
 
-def oauth_cancel_mismatch(*, request_id: int) -> None:
-    """Discard a mismatching grant; the tokens are revoked where the platform allows."""
+def oauth_cancel_mismatch(*, request_id: int, user: Any) -> None:
+    """Discard a mismatching grant, audited. Its tokens are revoked at the platform only when
+    no live link uses the account that came back (DESIGN §5)."""
     with transaction.atomic():
-        request = AuthorizationRequest.objects.select_for_update().get(pk=request_id)
+        request = (
+            AuthorizationRequest.objects.select_for_update(of=("self",))
+            .select_related("client", "reconnect_of")
+            .get(pk=request_id)
+        )
         ciphertext = request.pending_credential
+        if not ciphertext:
+            return  # already decided (a double click)
+        received = dict(request.pending_identity)
+        revoke = not _in_use(request.platform, str(received.get("external_id", "")))
         request.pending_credential = ""
         request.save(update_fields=["pending_credential"])
-    if ciphertext:
-        token = json.loads(crypto.decrypt(ciphertext))["access_token"]
-        try:
-            adapters.revoke(platform=request.platform, access_token=token)
-        except PlatformError:
-            logger.info("Could not revoke a discarded %s grant", request.platform)
+        audit_record(
+            action=AuditAction.CONNECTION_MISMATCH_CANCELLED,
+            actor=user,
+            client=request.client,
+            target=request.reconnect_of,
+            data={
+                "expected": request.reconnect_of.handle if request.reconnect_of else "",
+                "received": str(received.get("handle", "")),
+                "revoke_at_platform": revoke,
+            },
+        )
+    token = json.loads(crypto.decrypt(ciphertext))["access_token"]
+    _drop_grant(request.platform, token, revoke=revoke)

@@ -59,3 +59,13 @@ REFRESH_BY_AGE_S = 50 * 86_400
 
 # §2.6, §4.18: only professional accounts can publish.
 PROFESSIONAL_ACCOUNT_TYPES = frozenset({"BUSINESS", "MEDIA_CREATOR"})
+# PLATFORMS §2.1, §4.18: only professional accounts can publish; how the owner switches.
+SWITCH_TO_PROFESSIONAL = (
+    "in the Instagram app open Settings → Account type and tools → Switch to professional "
+    "account (Business or Creator)"
+)
+
+# The consent page turns a personal account away by redirecting to the app's callback with
+# error=access_denied and this error_reason. [judgment] Meta documents only "user_denied" (§2.2);
+# the sandbox sends this so we can show how to switch to a professional account.
+NOT_PROFESSIONAL_ERROR_REASON = "not_professional_account"
