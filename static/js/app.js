@@ -30,6 +30,80 @@
     }
   });
 
+  // <button data-copy="#source" data-copy-status="#status" hidden> copies the text of #source and
+  // says "Copied" in #status (role=status, so screen readers hear it too). The button stays
+  // hidden without JavaScript, where there would be nothing behind it.
+  function revealCopyButtons(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) { button.hidden = false; });
+  }
+  revealCopyButtons(document);
+  document.addEventListener("htmx:load", function (event) { revealCopyButtons(event.detail.elt); });
+
+  function copyText(source) {
+    var text = source.textContent.trim();
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain http on a LAN address has no Clipboard API: copy the selection the old way.
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    var copied = document.execCommand("copy");
+    selection.removeAllRanges();
+    return copied ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    var source = button && document.querySelector(button.dataset.copy);
+    if (!source) { return; }
+    var status = document.querySelector(button.dataset.copyStatus);
+    var say = function (text) {
+      if (!status) { return; }
+      status.textContent = text;
+      window.clearTimeout(status.copyTimer);
+      status.copyTimer = window.setTimeout(function () { status.textContent = ""; }, 5000);
+    };
+    copyText(source).then(
+      function () { say("Copied"); },
+      function () {
+        // Leave the link selected so Ctrl+C / long-press still works.
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        say("Couldn't copy: the link is selected, copy it with Ctrl+C");
+      }
+    );
+  });
+
+  // A table wider than its card scrolls sideways; keyboard users must be able to scroll it too
+  // (WCAG 2.1.1), so a wrapper that actually scrolls becomes a focusable, named region.
+  function markScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        var heading = wrap.closest("section, .card, main");
+        heading = heading && heading.querySelector("h1, h2");
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") + "table, scrolls sideways");
+        wrap.dataset.scrolls = "";
+      } else if (!scrolls && wrap.hasAttribute("data-scrolls")) {
+        ["tabindex", "role", "aria-label", "data-scrolls"].forEach(function (a) { wrap.removeAttribute(a); });
+      }
+    });
+  }
+  markScrollingTables();
+  document.addEventListener("htmx:afterSettle", markScrollingTables);
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollingTables, 150);
+  });
+
   // Instagram appends "#_" to its OAuth redirect and browsers keep it across ours; drop it.
   if (window.location.hash === "#_") {
     window.history.replaceState(null, "", window.location.pathname + window.location.search);

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from apps.connections.models import ConnectLink, LinkedAccount, State
+from apps.connections.services import disconnect
 from tests.connections import conftest as connections_conftest
 from tests.factories import DEFAULT_PASSWORD
 
@@ -47,12 +48,11 @@ def sign_in(page: Any, user: Any) -> None:
     expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
 
 
-def reauthenticate_if_asked(page: Any) -> None:
-    """Connect, disconnect and connect links ask for the password again (DESIGN §1)."""
+def assert_not_asked_to_reauthenticate(page: Any) -> None:
+    """Connect, disconnect and connect links need a recent authentication (DESIGN §1); signing
+    in through the form minutes ago is one, so no password prompt comes in between."""
     page.wait_for_load_state()
-    if "/accounts/reauthenticate/" in page.url:
-        page.locator('input[name="password"]').fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Confirm").click()
+    assert "/accounts/reauthenticate/" not in page.url
 
 
 def consent(page: Any, handle: str) -> None:
@@ -67,7 +67,7 @@ def connect(page: Any, client: Any, platform: str, label: str) -> LinkedAccount:
 
     page.goto(f"/clients/{client.slug}/")
     page.get_by_role("button", name=f"Connect {label}").click()
-    reauthenticate_if_asked(page)
+    assert_not_asked_to_reauthenticate(page)
     consent(page, HANDLES[platform])
     # Instagram appends "#_" to its redirect; browsers keep a fragment across our redirect.
     page.wait_for_url(re.compile(r"/connections/\d+/(#_)?$"))
@@ -110,7 +110,8 @@ def test_a_removal_on_the_platform_reaches_the_dashboard_without_reloading(
     expect(attention).to_contain_text("Northwind Coffee", timeout=15_000)
     expect(attention.locator(".badge").first).to_have_text("Revoked on platform")
     revoked_row = page.locator('[data-testid="health-counts"] tr[data-state="revoked_on_platform"]')
-    expect(revoked_row.locator("td").nth(1)).to_have_text("1")
+    expect(revoked_row.get_by_role("cell").first).to_have_text("1")  # TikTok's column
+    expect(page.get_by_test_id("health-summary")).to_have_text("1 account · 0 active")
     assert page.evaluate("window.__notReloaded") is True  # htmx swapped it in, no reload
     shot(page, "b-dashboard-revoked-on-platform")
     page.get_by_test_id("needs-attention").get_by_role("link").first.click()
@@ -128,7 +129,7 @@ def test_reconnecting_with_the_wrong_account_lands_on_the_mismatch_page(
     sign_in(page, staff_member)
     account = connect(page, client_obj, "tiktok", "TikTok")
     page.get_by_role("button", name="Reconnect").click()
-    reauthenticate_if_asked(page)
+    assert_not_asked_to_reauthenticate(page)
     consent(page, "@sbx.private")
 
     page.wait_for_url(re.compile(r"/connections/mismatch/\d+/$"))
@@ -143,25 +144,40 @@ def test_reconnecting_with_the_wrong_account_lands_on_the_mismatch_page(
 
 
 def test_a_brand_completes_a_connect_link_without_a_staff_session(
-    page, new_context, sandbox, manager, client_obj
+    page, new_context, sandbox, manager, client_obj, settings
 ):
     from playwright.sync_api import expect
 
+    settings.AGENCY_NAME = "Northstar Social"
     sign_in(page, manager)
     page.goto(f"/clients/{client_obj.slug}/")
     links = page.locator("#connect-links")
     links.get_by_label("Platform").select_option("instagram")
     links.get_by_label(re.compile("Email to")).fill("owner@northwind.example")
     links.get_by_role("button", name="Create link").click()
-    reauthenticate_if_asked(page)
+    assert_not_asked_to_reauthenticate(page)
     link_url = page.get_by_test_id("new-connect-link").inner_text().strip()
     assert "/connect/" in link_url
+
+    # One click copies it, and the page says so (to screen readers too: a status region).
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    status = page.get_by_role("status").filter(has_text="Copied")
+    expect(status).to_have_count(0)
+    page.get_by_role("button", name="Copy link").click()
+    expect(status).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link_url
     shot(page, "d-link-created")
 
     brand = new_context().new_page()  # the brand's own device: no cookies at all
     brand.goto(link_url)
-    expect(brand.get_by_role("heading", name="Connect your Instagram account")).to_be_visible()
+    expect(
+        brand.get_by_role("heading", name="Connect Northwind Coffee's Instagram account")
+    ).to_be_visible()
+    expect(brand.locator("main")).to_contain_text(
+        "Northstar Social asks you to connect Northwind Coffee's Instagram account"
+    )
     expect(brand.locator("body")).not_to_contain_text(manager.name)
+    shot(brand, "d-link-landing")
     brand.get_by_role("button", name="Continue to Instagram").click()
     consent(brand, "@sbx_business")
     expect(brand.get_by_role("heading", name=re.compile("Thank you"))).to_be_visible()
@@ -176,3 +192,30 @@ def test_a_brand_completes_a_connect_link_without_a_staff_session(
     account = LinkedAccount.objects.get()
     assert account.connected_by is None
     assert account.connected_via_link == ConnectLink.objects.get()
+
+
+def test_the_account_page_follows_a_disconnect_until_it_settles(page, sandbox, manager, client_obj):
+    from playwright.sync_api import expect
+
+    sign_in(page, manager)
+    account = connect(page, client_obj, "tiktok", "TikTok")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Disconnect").click()
+    assert_not_asked_to_reauthenticate(page)
+    expect(page.get_by_test_id("state-badge")).to_have_text("Disconnect pending")
+    page.evaluate("window.__notReloaded = true")
+
+    disconnect.account_revoke_at_platform(account_id=account.pk)  # the worker's part
+
+    expect(page.get_by_test_id("state-badge")).to_have_text("Disconnected", timeout=10_000)
+    expect(page.locator("#state")).to_contain_text("revoked")  # platform side, confirmed
+    expect(page.locator("#history")).to_contain_text("Disconnected")
+    assert page.evaluate("window.__notReloaded") is True  # htmx swapped it in, no reload
+    shot(page, "e-account-page-disconnected")
+
+    # Settled: the polling stops.
+    expect(page.locator("#state")).not_to_have_attribute("hx-trigger", re.compile("."))
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url))
+    page.wait_for_timeout(3_500)  # longer than the 3 s polling interval
+    assert polls == []

@@ -1,8 +1,9 @@
 """The sandbox consent page in a real browser: sign in as one account, untick a scope, approve,
-and the callback receives exactly the scopes granted (PLATFORMS §1.2, §2.2).
+and the callback receives exactly the scopes granted (PLATFORMS §1.2, §2.2); a personal Instagram
+account comes back as an error the app can explain (§4.18).
 
-The callback is a real HTTP receiver on 127.0.0.1 (tests.contract.helpers.Receiver); the codes
-it receives are exchanged with Switchboard's own clients.
+The callback is a real HTTP receiver on 127.0.0.1 (tests.contract.helpers.Receiver), registered
+as the apps' redirect URI; the codes it receives are exchanged with Switchboard's own clients.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import pytest
 
 from apps.platforms.instagram import client as ig
 from apps.platforms.tiktok import client as tt
-from tests.contract.helpers import IG_CALLBACK, TT_CALLBACK, Receiver, base_urls
+from tests.contract.helpers import (
+    IG_CALLBACK,
+    TT_CALLBACK,
+    Receiver,
+    Sandbox,
+    base_urls,
+    registered_redirect_uris,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +36,9 @@ def callback() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def platforms(live_server: Any, settings: Any) -> None:
+def platforms(live_server: Any, settings: Any, callback: Receiver) -> None:
     settings.PLATFORM_BASE_URLS = base_urls(live_server.url)
+    Sandbox(live_server.url).configure(**registered_redirect_uris(callback))
 
 
 def test_tiktok_consent_grants_exactly_the_scopes_left_ticked(page, callback, platforms):
@@ -79,3 +88,22 @@ def test_instagram_consent_grants_exactly_the_permissions_left_ticked(page, call
     short = ig.exchange_code(code=arrived.query["code"], redirect_uri=redirect_uri)
     assert short.scopes == {"instagram_business_basic"}
     assert short.missing_scopes(ig.PUBLISH_SCOPES) == {"instagram_business_content_publish"}
+
+
+def test_instagram_consent_sends_a_personal_account_back_as_not_professional(
+    page, callback, platforms
+):
+    from playwright.sync_api import expect
+
+    redirect_uri = callback.url(IG_CALLBACK)
+    page.goto(ig.authorize_url(redirect_uri=redirect_uri, state="ig-personal"))
+    page.get_by_role("radio", name=re.compile("@sbx_personal")).check()
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(re.escape(redirect_uri)))
+    expect(page).not_to_have_url(re.compile("#"))
+
+    [arrived] = callback.received(IG_CALLBACK)
+    assert arrived.query["error"] == "access_denied"
+    assert arrived.query["error_reason"] == "not_professional_account"
+    assert arrived.query["state"] == "ig-personal"
+    assert "code" not in arrived.query
