@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
@@ -109,6 +110,59 @@ def probe(platform: str, access_token: str) -> Probe:
         return Probe(external_id=user.open_id)
     profile = instagram.get_me(access_token=access_token, fields=instagram.PROBE_FIELDS)
     return Probe(external_id=profile.user_id, professional=profile.is_professional)
+
+
+def reactive_refresh(platform: str) -> bool:
+    """Whether an "expired" answer is routine and fixed by a refresh (PLATFORMS §4.1): TikTok's
+    access tokens live hours and refresh; an expired Instagram token is unrecoverable."""
+    return platform == "tiktok"
+
+
+@dataclass(frozen=True)
+class CapabilityReport:
+    """What the platform says about the account's ability to publish right now."""
+
+    # Posts left in the platform's rolling window, when the platform reports it (Instagram).
+    quota_left: int | None = None
+    quota_window_s: int | None = None
+    # The creator account is private (TikTok: no PUBLIC_TO_EVERYONE option), when known.
+    private: bool | None = None
+    # Shown on the account page: caps, privacy options, maximum duration. Never a token.
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# Whether the capability probe would report a posting ban. TikTok's creator info does
+# (spam_risk_user_banned_from_posting, PLATFORMS §1.6(a)); Instagram's publishing limit doesn't,
+# so an Instagram restriction (25/2207050) is only learned from a publishing call.
+PROBE_SEES_BANS = {"tiktok": True, "instagram": False}
+
+
+def capability_probe(platform: str, access_token: str, *, ig_user_id: str) -> CapabilityReport:
+    """Ask the platform whether the account can publish (PLATFORMS §1.6(a), §2.7 step 5).
+    Raises PlatformError: bans and caps arrive as errors (TikTok answers them with HTTP 200)."""
+    if platform == "tiktok":
+        creator = tiktok.query_creator_info(access_token=access_token)
+        return CapabilityReport(
+            private=creator.is_private,
+            detail={
+                "nickname": creator.nickname,
+                "privacy_level_options": list(creator.privacy_level_options),
+                "max_video_post_duration_sec": creator.max_video_post_duration_sec,
+                "comment_disabled": creator.comment_disabled,
+                "duet_disabled": creator.duet_disabled,
+                "stitch_disabled": creator.stitch_disabled,
+            },
+        )
+    limit = instagram.get_publishing_limit(access_token=access_token, ig_user_id=ig_user_id)
+    return CapabilityReport(
+        quota_left=limit.remaining,
+        quota_window_s=limit.quota_duration,
+        detail={
+            "quota_usage": limit.quota_usage,
+            "quota_total": limit.quota_total,
+            "quota_duration": limit.quota_duration,
+        },
+    )
 
 
 def refresh(

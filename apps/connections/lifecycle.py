@@ -128,19 +128,38 @@ def account_set_capability(
     capability: Capability | str,
     reason: str = "",
     until: Any = None,
+    code: str = "",
 ) -> bool:
-    """Set the publishing capability (independent of the state); True when it changed."""
+    """Set the publishing capability (independent of the state); True when it changed.
+
+    `code` names the evidence behind a problem ("auth:190/459", "quota:9/2207042"); it decides
+    what lifts the problem again (apps.connections.services.capability).
+    """
     capability = Capability(capability)
-    if (account.publish_capability, account.capability_reason, account.capability_until) == (
+    if capability in (Capability.OK, Capability.UNKNOWN):
+        code = ""
+    if (account.publish_capability, account.capability_reason, account.capability_code) == (
         capability,
         reason[:300],
-        until,
+        code[:100],
     ):
+        if account.capability_until != until:
+            # The same problem seen again: only its end moves (no new episode, no audit).
+            account.capability_until = until
+            account.save(update_fields=["capability_until"])
         return False
     account.publish_capability = capability
     account.capability_reason = reason[:300]
     account.capability_until = until
-    account.save(update_fields=["publish_capability", "capability_reason", "capability_until"])
+    account.capability_code = code[:100]
+    account.save(
+        update_fields=[
+            "publish_capability",
+            "capability_reason",
+            "capability_until",
+            "capability_code",
+        ]
+    )
     return True
 
 

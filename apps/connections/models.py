@@ -60,6 +60,12 @@ class LinkedAccount(models.Model):
     )
     capability_reason = models.CharField(max_length=300, blank=True)
     capability_until = models.DateTimeField(null=True, blank=True)
+    # The platform code behind a capability problem (e.g. "190/459" for a checkpoint): it decides
+    # which evidence lifts the problem again (apps.connections.services.capability).
+    capability_code = models.CharField(max_length=100, blank=True)
+    # The last capability probe (TikTok creator info, Instagram publishing limit) and what it said.
+    capability_checked_at = models.DateTimeField(null=True, blank=True)
+    capability_detail = models.JSONField(default=dict, blank=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -262,12 +268,19 @@ class ConnectLink(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """A raw platform callback, stored before anything acts on it."""
+    """A platform callback, stored before anything acts on it.
+
+    Verified: the parsed payload. Refused (unverified, or signed but unreadable): only a bounded
+    record — body hash, size, a ≤ 2 KB excerpt, a few safe headers — and at most
+    WEBHOOK_UNVERIFIED_PER_MINUTE of them per platform and minute (`rate_slot`).
+    """
 
     class Kind(models.TextChoices):
         TIKTOK_WEBHOOK = "tiktok_webhook", "TikTok webhook"
         IG_DEAUTHORIZE = "instagram_deauthorize", "Instagram deauthorize"
         IG_DATA_DELETION = "instagram_data_deletion", "Instagram data deletion"
+
+    EXCERPT_BYTES = 2048
 
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     platform = models.CharField(max_length=16, choices=Platform.choices)
@@ -275,9 +288,20 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=64, blank=True)
     verified = models.BooleanField(default=False)
     verification_error = models.CharField(max_length=200, blank=True)
+    # Verified events: TikTok, sha256 of the body; Instagram, of kind + the decoded payload.
     dedupe_key = models.CharField(max_length=128, blank=True)
+    # TikTok's replay memory: the verified signature's key (PLATFORMS §1.9). Unique in the
+    # database, so an exact re-send is recognised by every web process and machine.
+    signature_key = models.CharField(max_length=64, blank=True)
     external_id = models.CharField(max_length=128, blank=True)
     payload = models.JSONField(default=dict, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    body_size = models.PositiveIntegerField(null=True, blank=True)
+    body_excerpt = models.CharField(max_length=EXCERPT_BYTES, blank=True)
+    request_summary = models.JSONField(default=dict, blank=True)
+    # "<unix minute>:<n>" for the n-th refused delivery stored in that minute; unique per
+    # platform, so the per-minute cap holds across processes without a lock.
+    rate_slot = models.CharField(max_length=32, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=300, blank=True)
     confirmation_code = models.CharField(max_length=64, blank=True)
@@ -289,6 +313,16 @@ class WebhookEvent(models.Model):
                 fields=["platform", "dedupe_key"],
                 condition=Q(verified=True) & ~Q(dedupe_key=""),
                 name="connections_webhook_dedupe",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "signature_key"],
+                condition=~Q(signature_key=""),
+                name="connections_webhook_signature_once",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "rate_slot"],
+                condition=~Q(rate_slot=""),
+                name="connections_webhook_refused_slot",
             ),
         ]
 

@@ -17,6 +17,7 @@ from apps.connections.lifecycle import (
     warnings_for,
 )
 from apps.connections.models import (
+    AccountAttempt,
     Capability,
     ConnectLink,
     LinkedAccount,
@@ -42,6 +43,11 @@ def account_history(*, account: LinkedAccount, limit: int = 30) -> QuerySet[Stat
     return account.history.all()[:limit]
 
 
+def account_attempts(*, account: LinkedAccount, limit: int = 10) -> QuerySet[AccountAttempt]:
+    """The latest token refreshes and platform revokes, newest first (STYLE rule 8)."""
+    return account.attempts.all()[:limit]
+
+
 def open_connect_links(*, client: Client) -> QuerySet[ConnectLink]:
     return (
         ConnectLink.objects.filter(client=client)
@@ -51,7 +57,11 @@ def open_connect_links(*, client: Client) -> QuerySet[ConnectLink]:
 
 
 def health_counts(*, user: Any) -> dict[str, Any]:
-    """Counts by state and platform across the clients the user can see (one query)."""
+    """Counts by state and platform across the clients the user can see (one query).
+
+    `total` is every account not yet disconnected; only `active` ones are connected in the sense
+    a reader means (revoked or needs-reconnect accounts are not).
+    """
     rows = (
         LinkedAccount.objects.filter(client__in=clients_visible_to(user).values("pk"))
         .exclude(state=State.DISCONNECTED)
@@ -67,7 +77,41 @@ def health_counts(*, user: Any) -> dict[str, Any]:
         table.append(
             {"state": state, "label": label, **per_platform, "total": sum(per_platform.values())}
         )
-    return {"rows": table, "total": sum(r["total"] for r in table)}
+    by_state = {row["state"]: row["total"] for row in table}
+    return {"rows": table, "total": sum(by_state.values()), "active": by_state[State.ACTIVE]}
+
+
+CAPABILITY_FINE = (Capability.OK, Capability.UNKNOWN)
+
+
+def attention_reasons(
+    account: LinkedAccount, warnings: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Why `account` is on the needs-attention list, in the order a reader should act: its
+    state, its publishing capability, then the derived warnings (DESIGN §5). Each reason has a
+    `kind`, a short `label` for its badge and a `text` saying what happened."""
+    reasons = []
+    if account.state != State.ACTIVE:
+        reasons.append(
+            {"kind": "state", "label": account.get_state_display(), "text": account.state_reason}
+        )
+    # While a disconnect is pending the account is going away; its capability no longer matters.
+    if (
+        account.publish_capability not in CAPABILITY_FINE
+        and account.state != State.DISCONNECT_PENDING
+    ):
+        reasons.append(
+            {
+                "kind": "capability",
+                "capability": account.publish_capability,
+                "label": account.get_publish_capability_display(),
+                "text": account.capability_reason,
+            }
+        )
+    reasons += [
+        {"kind": w["code"], "label": w["code"].capitalize(), "text": w["message"]} for w in warnings
+    ]
+    return reasons
 
 
 def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
@@ -76,11 +120,14 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     stale_before = now - STALE_AFTER
     qs = (
         LinkedAccount.objects.filter(client__in=clients_visible_to(user).values("pk"))
-        .exclude(state__in=[State.DISCONNECTED])
+        # A pending disconnect is the system's to finish, not a person's.
+        .exclude(state__in=[State.DISCONNECTED, State.DISCONNECT_PENDING])
         .filter(
             ~Q(state=State.ACTIVE)
-            | ~Q(publish_capability__in=[Capability.OK, Capability.UNKNOWN])
+            | ~Q(publish_capability__in=CAPABILITY_FINE)
             | Q(last_ok_at__lt=stale_before)
+            # Never checked successfully: stale from the connection on, as warnings_for() says.
+            | Q(last_ok_at__isnull=True, connected_at__lt=stale_before)
             | Q(platform="tiktok", credential__refresh_expires_at__lte=now + TIKTOK_REFRESH_WARNING)
             | Q(
                 platform="instagram",
@@ -94,4 +141,5 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     for account in accounts:
         account.warnings = warnings_for(account)  # type: ignore[attr-defined]
         account.needs_human = account.state in NEEDS_HUMAN  # type: ignore[attr-defined]
+        account.attention_reasons = attention_reasons(account, account.warnings)  # type: ignore[attr-defined]
     return accounts

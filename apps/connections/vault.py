@@ -1,20 +1,23 @@
 """The token vault: the only code that encrypts, decrypts or replaces a Credential's tokens.
 
 Tokens leave the connections app only as the argument of one platform call made through
-`call_with_bearer()`. They are never returned to views, put in task arguments or audit data.
+`call_with_bearer()` or `call_with_fresh_bearer()`. They are never returned to views, put in
+task arguments or audit data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from apps.common import crypto
+from apps.connections import adapters
 from apps.connections.models import Credential, LinkedAccount
+from apps.platforms.errors import AuthReason, Category, PlatformError
 from apps.platforms.types import TokenSet
 
 T = TypeVar("T")
@@ -77,6 +80,51 @@ def call_with_bearer(account: LinkedAccount, call: Callable[[str], T]) -> T:
     """Run `call(access_token)` with the account's current access token."""
     credential = _load(account.pk)
     return call(access_token_of(credential))
+
+
+# A token this close to its expiry is refreshed before use rather than sent to fail.
+EXPIRY_SKEW = timedelta(seconds=60)
+
+
+def call_with_fresh_bearer(account: LinkedAccount, call: Callable[[str], T]) -> T:
+    """Run `call(access_token)`, refreshing at most once when the token is expired.
+
+    Where the platform's access tokens are short-lived and refreshable (TikTok, PLATFORMS §4.1),
+    a token past its expiry is refreshed first, and an "expired" answer is met with one refresh
+    and one retry. A second "expired" right after a successful refresh is not routine: the
+    account moves to `needs_reconnect` with that evidence and the error is raised. Never loops.
+    """
+    from apps.connections.services import refresh  # the refresh service builds on the vault
+
+    credential = _load(account.pk)
+    if not adapters.reactive_refresh(account.platform):
+        return call(access_token_of(credential))
+    refreshed = False
+    if (
+        credential.access_expires_at
+        and credential.access_expires_at <= timezone.now() + EXPIRY_SKEW
+    ):
+        refreshed = refresh.account_refresh(account_id=account.pk, force=True) == refresh.REFRESHED
+        credential = _load(account.pk)
+    try:
+        return call(access_token_of(credential))
+    except PlatformError as error:
+        if refreshed or not _is_expired(error):
+            if refreshed and _is_expired(error):
+                raise refresh.refused_fresh_token(account_id=account.pk, error=error) from None
+            raise
+        if refresh.account_refresh(account_id=account.pk, force=True) != refresh.REFRESHED:
+            raise
+    try:
+        return call(access_token_of(_load(account.pk)))
+    except PlatformError as error:
+        if _is_expired(error):
+            raise refresh.refused_fresh_token(account_id=account.pk, error=error) from None
+        raise
+
+
+def _is_expired(error: PlatformError) -> bool:
+    return error.category == Category.AUTH and error.auth_reason == AuthReason.EXPIRED
 
 
 def locked_credential(account: LinkedAccount) -> Credential:

@@ -1,5 +1,5 @@
 """Connection pages and endpoints: connect/reconnect, OAuth callbacks, the account page and its
-actions, connect links, and the platforms' webhooks."""
+actions and connect links (webhooks: webhook_views.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.clients import access
@@ -18,8 +17,8 @@ from apps.common.types import AuthedRequest
 from apps.connections import selectors
 from apps.connections.forms import ConnectLinkForm
 from apps.connections.lifecycle import warnings_for
-from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State, WebhookEvent
-from apps.connections.services import disconnect, health, links, oauth, refresh, webhooks
+from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State
+from apps.connections.services import disconnect, health, links, oauth, refresh
 
 
 def _platform_or_404(platform: str) -> str:
@@ -89,15 +88,22 @@ def reconnect_start(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def oauth_callback(request: HttpRequest, platform: str) -> HttpResponse:
-    """The fixed redirect URI of one platform. Works for staff sessions and connect links."""
+    """The fixed redirect URI of one platform. Works for staff sessions and connect links.
+
+    It handles the reply once, then redirects to a page that reads the stored outcome
+    (post/redirect/get): reloading that page shows the same result, while this URL, replayed,
+    refuses the consumed state.
+    """
     params = {
         k: request.GET.get(k, "")[:2000]
-        for k in ("state", "code", "error", "error_description", "scopes")
+        for k in ("state", "code", "error", "error_reason", "error_description", "scopes")
     }
     session_key = request.session.session_key or ""
     try:
         result = oauth.oauth_complete(platform=platform, params=params, session_key=session_key)
     except oauth.OAuthRefused as refused:
+        if refused.request is not None:
+            return _result_redirect(refused.request)
         return render(
             request,
             "connections/oauth_error.html",
@@ -106,11 +112,7 @@ def oauth_callback(request: HttpRequest, platform: str) -> HttpResponse:
         )
     auth_request = result.request
     if auth_request.connect_link_id is not None:
-        return render(
-            request,
-            "connections/link_done.html",
-            {"client_name": auth_request.client.name, "platform": Platform(platform).label},
-        )
+        return _result_redirect(auth_request)
     if result.outcome == AuthorizationRequest.Outcome.MISMATCH:
         return redirect("connections:mismatch", request_id=auth_request.pk)
     messages.success(request, result.message)
@@ -120,6 +122,40 @@ def oauth_callback(request: HttpRequest, platform: str) -> HttpResponse:
         return redirect(auth_request.next_path)
     return (
         redirect("connections:account", pk=result.account.pk) if result.account else redirect("/")
+    )
+
+
+def _result_redirect(auth_request: AuthorizationRequest) -> HttpResponse:
+    view = "link_result" if auth_request.connect_link_id is not None else "oauth_result"
+    return redirect(f"connections:{view}", key=oauth.result_key(auth_request))
+
+
+_SUCCESSES = (AuthorizationRequest.Outcome.CONNECTED, AuthorizationRequest.Outcome.RECONNECTED)
+
+
+@login_required
+@require_GET
+def oauth_result(request: AuthedRequest, key: str) -> HttpResponse:
+    """What became of a staff connect that didn't succeed; only its initiator may read it."""
+    auth_request = oauth.result_request(key, via_link=False)
+    if auth_request is None or auth_request.initiated_by_id != request.user.pk:
+        raise Http404("No such result.")
+    client = access.get_client_for_view(request.user, auth_request.client.slug)
+    if auth_request.outcome in _SUCCESSES and auth_request.result_account_id:
+        return redirect("connections:account", pk=auth_request.result_account_id)
+    if auth_request.outcome == AuthorizationRequest.Outcome.MISMATCH:
+        return redirect("connections:mismatch", request_id=auth_request.pk)
+    title, message = oauth.outcome_text(auth_request)
+    return render(
+        request,
+        "connections/oauth_result.html",
+        {
+            "title": title,
+            "message": message,
+            "client": client,
+            "platform": auth_request.get_platform_display(),
+            "account": auth_request.reconnect_of,
+        },
     )
 
 
@@ -145,7 +181,7 @@ def mismatch(request: AuthedRequest, request_id: int) -> HttpResponse:
                 result = oauth.oauth_confirm_mismatch(request_id=auth_request.pk, user=request.user)
                 messages.success(request, f"{result.account.label} was added as a new account.")  # type: ignore[union-attr]
                 return redirect("connections:account", pk=result.account.pk)  # type: ignore[union-attr]
-            oauth.oauth_cancel_mismatch(request_id=auth_request.pk)
+            oauth.oauth_cancel_mismatch(request_id=auth_request.pk, user=request.user)
         except oauth.OAuthRefused as refused:
             messages.error(request, refused.message)
         else:
@@ -178,6 +214,7 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "credential": credential,
         "warnings": warnings_for(account),
         "history": selectors.account_history(account=account),
+        "attempts": selectors.account_attempts(account=account),
         "can_link": access.can_send_connect_links(request.user, account.client),
     }
     return render(request, "connections/account.html", context)
@@ -309,52 +346,26 @@ def link_landing(request: HttpRequest, signed: str) -> HttpResponse:
     )
 
 
-# --- Webhooks and platform callbacks ------------------------------------------------------------
-
-
-@csrf_exempt
-@require_POST
-def tiktok_webhook(request: HttpRequest) -> HttpResponse:
-    try:
-        webhooks.tiktok_webhook_receive(
-            raw_body=request.body, signature=request.headers.get("TikTok-Signature")
-        )
-    except webhooks.WebhookRejected:
-        return HttpResponseBadRequest("invalid signature")
-    return JsonResponse({"ok": True})
-
-
-@csrf_exempt
-@require_POST
-def instagram_deauthorize(request: HttpRequest) -> HttpResponse:
-    try:
-        webhooks.instagram_deauthorize_receive(
-            signed_request=request.POST.get("signed_request", "")
-        )
-    except webhooks.WebhookRejected:
-        return HttpResponseBadRequest("invalid signed_request")
-    return JsonResponse({"ok": True})
-
-
-@csrf_exempt
-@require_POST
-def instagram_data_deletion(request: HttpRequest) -> HttpResponse:
-    try:
-        outcome = webhooks.instagram_data_deletion_receive(
-            signed_request=request.POST.get("signed_request", "")
-        )
-    except webhooks.WebhookRejected:
-        return HttpResponseBadRequest("invalid signed_request")
-    return JsonResponse(outcome.response or {})
-
-
-def data_deletion_status(request: HttpRequest, code: str) -> HttpResponse:
-    event = WebhookEvent.objects.filter(
-        kind=WebhookEvent.Kind.IG_DATA_DELETION, verified=True, confirmation_code=code[:64]
-    ).first()
-    if event is None:
-        raise Http404
-    return render(request, "connections/data_deletion_status.html", {"event": event})
+@require_GET
+def link_result(request: HttpRequest, key: str) -> HttpResponse:
+    """The brand's result page after the callback: only the client's name, the platform and
+    the outcome (DESIGN §5). The signed key is the credential, as the link's own token is."""
+    auth_request = oauth.result_request(key, via_link=True)
+    if auth_request is None:
+        return render(request, "connections/link_invalid.html", {"reason": "unknown"}, status=404)
+    connected = auth_request.outcome in _SUCCESSES
+    title, message = ("", "") if connected else oauth.outcome_text(auth_request)
+    return render(
+        request,
+        "connections/link_done.html",
+        {
+            "connected": connected,
+            "title": title,
+            "message": message,
+            "client_name": auth_request.client.name,
+            "platform": auth_request.get_platform_display(),
+        },
+    )
 
 
 # --- Dashboard fragment ------------------------------------------------------------------------

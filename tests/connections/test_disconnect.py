@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.connections import tasks
-from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
+from apps.connections.models import (
+    AccountAttempt,
+    Credential,
+    LinkedAccount,
+    State,
+    StateChange,
+    WebhookEvent,
+)
 from apps.connections.services.disconnect import (
     REVOKE_TASK,
     account_disconnect,
@@ -42,7 +49,13 @@ def test_it_disconnects_a_tiktok_account_on_both_sides(sandbox, oauth, staff_mem
     assert run_revokes(calls) == ["disconnected"]
     account.refresh_from_db()
     assert account.state == State.DISCONNECTED and account.disconnected_at is not None
-    assert account.platform_revoke_done and account.platform_revoke_note == "Revoked at TikTok."
+    assert account.platform_revoke_done
+    assert account.platform_revoke_note == (
+        "TikTok confirmed that Switchboard's access was removed, and our tokens were deleted."
+    )
+    revoke = account.attempts.get()
+    assert (revoke.kind, revoke.outcome) == (AccountAttempt.Kind.REVOKE, AccountAttempt.Outcome.OK)
+    assert revoke.finished_at is not None and revoke.duration_ms is not None
     assert not Credential.objects.filter(account=account).exists()
     # The platform revoked every token and told us so (webhook reason 5), which we recorded.
     assert "live" not in token_states(sandbox, "tt-public")
@@ -71,7 +84,11 @@ def test_a_transient_revoke_failure_stays_pending_until_the_sweep_retries(
     account.refresh_from_db()
     assert account.state == State.DISCONNECT_PENDING
     assert account.revoke_attempts == 1
-    assert account.platform_revoke_note.startswith("Revoke attempt 1 failed")
+    assert account.platform_revoke_note.startswith(
+        "Removing our access at TikTok failed (1 of 8 tries); trying again shortly."
+    )
+    failed = account.attempts.get()
+    assert failed.outcome == AccountAttempt.Outcome.UNKNOWN and failed.error_code
     assert Credential.objects.filter(account=account).exists()  # still needed to revoke
     assert "live" in token_states(sandbox, "tt-public")
     # The sweep leaves it alone for a few minutes, then retries.
@@ -95,8 +112,7 @@ def test_instagram_is_best_effort_and_says_so(sandbox, oauth, staff_member, clie
     assert run_revokes(calls) == ["disconnected"]
     account.refresh_from_db()
     assert account.state == State.DISCONNECTED
-    assert "best-effort" in account.platform_revoke_note
-    assert "Tokens deleted on our side." in account.platform_revoke_note
+    assert account.platform_revoke_note.startswith("Instagram confirmed")
     assert not Credential.objects.filter(account=account).exists()
 
 
@@ -110,7 +126,8 @@ def test_instagram_refusing_the_permission_removal_is_recorded(
     assert run_revokes(calls) == ["disconnected"]
     account.refresh_from_db()
     assert account.state == State.DISCONNECTED and not account.platform_revoke_done
-    assert "not accepted" in account.platform_revoke_note
+    assert "did not confirm removing our access" in account.platform_revoke_note
+    assert account.attempts.get().outcome == AccountAttempt.Outcome.FAILED
 
 
 def test_a_double_disconnect_is_idempotent(sandbox, oauth, staff_member, client_obj):

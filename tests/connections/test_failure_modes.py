@@ -275,13 +275,17 @@ def test_an_instagram_account_switched_to_personal_cannot_publish_until_switched
 
 
 def test_a_daily_cap_lifts_once_its_window_has_passed(sandbox, oauth, staff_member, client_obj):
-    account = connect(oauth, staff_member, client_obj, "tiktok")
+    """Instagram: a cap learned from a publishing call, whose probe still shows it full."""
+    account = connect(oauth, staff_member, client_obj, "instagram")
+    sandbox.action("ig-business", "exhaust_quota")
     LinkedAccount.objects.filter(pk=account.pk).update(
         publish_capability=Capability.QUOTA_EXHAUSTED,
+        capability_code="quota:9/2207042",
         capability_until=timezone.now() + timedelta(hours=2),
     )
     assert account_check(account_id=account.pk) == "ok"
     assert fresh(account).publish_capability == Capability.QUOTA_EXHAUSTED  # still in the window
+    sandbox.action("ig-business", "reset_quota")
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
         assert account_check(account_id=account.pk) == "ok"
     assert fresh(account).publish_capability == Capability.OK

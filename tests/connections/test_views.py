@@ -16,6 +16,7 @@ from apps.clients.models import Client
 from apps.connections import vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import (
+    AccountAttempt,
     AuthorizationRequest,
     Capability,
     Credential,
@@ -351,7 +352,7 @@ def test_the_health_fragment_counts_only_visible_clients(client, staff_member, c
     assert 'hx-trigger="every 5s"' in body
     assert "Revoked on platform" in body and "App removed on TikTok" in body
     assert "Hidden Brand" not in body
-    assert "1 connected account" in body
+    assert "1 account · 0 active" in body
     assert client.get("/connections/health/").status_code == 200
     client.logout()
     assert client.get("/connections/health/").status_code == 302
@@ -401,3 +402,49 @@ def test_a_decided_mismatch_says_so(client, staff_member, client_obj):
     client.force_login(staff_member)
     body = text(client.get(f"/connections/mismatch/{request.pk}/"))
     assert "This choice was already made." in body and 'name="decision"' not in body
+
+
+@pytest.mark.django_db
+def test_the_account_page_shows_what_the_platform_said_and_the_recent_attempts(
+    client, staff_member, client_obj, django_assert_max_num_queries
+):
+    account = _account(
+        client_obj,
+        capability_checked_at=timezone.now() - timedelta(minutes=3),
+        capability_detail={
+            "nickname": "Northwind",
+            "privacy_level_options": ["PUBLIC_TO_EVERYONE", "SELF_ONLY"],
+            "max_video_post_duration_sec": 300,
+        },
+    )
+    for n in range(12):
+        AccountAttempt.objects.create(
+            account=account,
+            kind=AccountAttempt.Kind.REFRESH,
+            outcome=AccountAttempt.Outcome.OK if n else AccountAttempt.Outcome.FAILED,
+            error_code="" if n else "invalid_grant",
+            message="" if n else "TikTok refused the refresh token.",
+            duration_ms=40 + n,
+        )
+    client.force_login(staff_member)
+    with django_assert_max_num_queries(15):
+        body = text(client.get(f"/connections/{account.pk}/"))
+    assert "videos up to 300 s" in body and "posts as Northwind" in body
+    assert "Token refreshes and revokes" in body
+    assert body.count("Token refresh</strong>") == 10  # the latest ten
+    assert "TikTok refused the refresh token." not in body  # the oldest fell off
+
+
+@pytest.mark.django_db
+def test_the_account_page_shows_an_instagram_quota(client, staff_member, client_obj):
+    account = _account(
+        client_obj,
+        platform="instagram",
+        external_id="1784-quota",
+        capability_checked_at=timezone.now(),
+        capability_detail={"quota_usage": 97, "quota_total": 100, "quota_duration": 86400},
+    )
+    client.force_login(staff_member)
+    body = text(client.get(f"/connections/{account.pk}/"))
+    assert "97 of 100 posts used in the last 24 hours" in body
+    assert "None yet." in body

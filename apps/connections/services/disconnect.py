@@ -4,14 +4,16 @@ is done. `disconnect_pending` is retried by a schedule until it reaches `disconn
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.common.jobs import enqueue
 from apps.connections import adapters, vault
 from apps.connections.lifecycle import account_transition
-from apps.connections.models import LinkedAccount, State
+from apps.connections.models import AccountAttempt, LinkedAccount, State
 from apps.platforms.errors import Category, PlatformError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,10 @@ def account_disconnect(*, account: LinkedAccount, actor: Any) -> LinkedAccount:
     if account.state in (State.DISCONNECT_PENDING, State.DISCONNECTED):
         return account  # a double click disconnects once
     account_transition(
-        account=account, to=State.DISCONNECT_PENDING, reason=f"Disconnected by {actor}", actor=actor
+        account=account,
+        to=State.DISCONNECT_PENDING,
+        reason=f"Disconnected by {getattr(actor, 'label', actor)}",
+        actor=actor,
     )
     on_account_blocked(account=account, reason="The account was disconnected.")
     enqueue(REVOKE_TASK, account.pk)
@@ -71,32 +76,35 @@ def account_revoke_at_platform(*, account_id: int) -> str:
             return _finish(
                 account,
                 done=False,
-                note="No token was left to revoke with; nothing to do on the platform.",
+                note="No access was left to remove at the platform; the account is disconnected.",
             )
     failure: PlatformError | None = None
     revoked = False
+    attempt = AccountAttempt.objects.create(account_id=account_id, kind=AccountAttempt.Kind.REVOKE)
+    started = time.monotonic()
     try:
         revoked = adapters.revoke(platform=account.platform, access_token=token)
     except PlatformError as error:
         failure = error
+    _record_attempt(attempt, started, failure, revoked)
     with transaction.atomic():
         account = _pending_account(account_id)
         if account.state != State.DISCONNECT_PENDING:
             return f"skipped: account is {account.state}"
         if failure is not None:
             return _revoke_failed(account, failure)
-        if account.platform == "tiktok":
-            return _finish(account, done=True, note="Revoked at TikTok.")
-        note = (
-            "Instagram has no documented revoke endpoint for this login; the best-effort "
-            + (
-                "permission removal succeeded."
-                if revoked
-                else "permission removal was not accepted."
+        name = account.get_platform_display()
+        if revoked:
+            note = (
+                f"{name} confirmed that Switchboard's access was removed, "
+                "and our tokens were deleted."
             )
-            + " Tokens deleted on our side."
-        )
-        return _finish(account, done=bool(revoked), note=note)
+        else:
+            note = (
+                f"Switchboard deleted its tokens. {name} did not confirm removing our access; "
+                f"the owner can remove Switchboard in {name}'s settings under connected apps."
+            )
+        return _finish(account, done=revoked, note=note)
 
 
 def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
@@ -105,24 +113,48 @@ def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
         return _finish(
             account,
             done=True,
-            note=f"The platform already considered the token invalid ({error.code}).",
+            note=f"{account.get_platform_display()} had already ended Switchboard's access, "
+            "and our tokens were deleted.",
         )
     account.revoke_attempts += 1
     if account.revoke_attempts >= MAX_REVOKE_ATTEMPTS:
         return _finish(
             account,
             done=False,
-            note=f"Platform revoke failed {account.revoke_attempts} times ({error.code}); "
-            "tokens deleted on our side. Remove the app in the platform's settings "
-            "to be sure.",
+            note=f"Switchboard deleted its tokens, but {account.get_platform_display()} could "
+            f"not be reached to remove our access after {account.revoke_attempts} tries. "
+            "The owner can remove Switchboard in the platform's settings under connected apps.",
         )
     account.platform_revoke_note = (
-        f"Revoke attempt {account.revoke_attempts} failed: {error.message}"[:300]
-    )
+        f"Removing our access at {account.get_platform_display()} failed "
+        f"({account.revoke_attempts} of {MAX_REVOKE_ATTEMPTS} tries); trying again shortly. "
+        f"{error.message}"
+    )[:300]
     account.next_check_at = None
     account.save(update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at"])
     logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
     return "retry"
+
+
+def _record_attempt(
+    attempt: AccountAttempt, started: float, error: PlatformError | None, revoked: bool
+) -> None:
+    attempt.finished_at = timezone.now()
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    if error is not None:
+        attempt.outcome = (
+            AccountAttempt.Outcome.UNKNOWN
+            if error.outcome_unknown
+            else AccountAttempt.Outcome.FAILED
+        )
+        attempt.error_code = error.code[:100]
+        attempt.message = error.message[:300]
+    elif revoked:
+        attempt.outcome = AccountAttempt.Outcome.OK
+    else:
+        attempt.outcome = AccountAttempt.Outcome.FAILED
+        attempt.message = "The platform did not confirm the removal."
+    attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
 def _finish(account: LinkedAccount, *, done: bool, note: str) -> str:

@@ -13,11 +13,11 @@ from django.utils import timezone
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.connections import adapters, vault
-from apps.connections.lifecycle import account_set_capability, account_transition
-from apps.connections.models import Capability, LinkedAccount, State
-from apps.connections.services.refresh import account_refresh
+from apps.connections.lifecycle import account_transition
+from apps.connections.models import LinkedAccount, State
+from apps.connections.services import capability
 from apps.connections.services.signals import account_apply_error, account_record_success
-from apps.platforms.errors import AuthReason, Category, PlatformError
+from apps.platforms.errors import PlatformError
 
 CHECKABLE_STATES = (State.ACTIVE, State.REFRESH_FAILING, State.NEEDS_RECONNECT)
 
@@ -35,31 +35,32 @@ def spread_offset(account_id: int) -> timedelta:
 
 def schedule_next_check(account: LinkedAccount) -> None:
     now = timezone.now()
-    account.next_check_at = now + check_interval()
+    next_at = now + check_interval()
+    recheck = capability.next_capability_recheck(account)
+    if recheck is not None and now < recheck < next_at:
+        # A cap or restriction with an end: look again right after it, not hours later.
+        next_at = recheck + timedelta(minutes=1)
+    account.next_check_at = next_at
     account.save(update_fields=["next_check_at"])
 
 
 def account_check(*, account_id: int, actor: Any = None) -> str:
-    """Probe the platform with the account's token and move its state by PLATFORMS §4."""
+    """Probe the platform with the account's token and move its state by PLATFORMS §4.
+
+    Two calls: the cheapest identity call (is the token good, is it still the same account),
+    then the capability probe (TikTok creator info, Instagram publishing limit), which reports
+    posting bans and daily caps before a post has to fail on them.
+    """
     account = LinkedAccount.objects.select_related("client").get(pk=account_id)
     if account.state not in CHECKABLE_STATES:
         return f"skipped: account is {account.state}"
     try:
-        probed = vault.call_with_bearer(
+        probed = vault.call_with_fresh_bearer(
             account, lambda token: adapters.probe(account.platform, token)
         )
     except vault.NoCredential:
         return "skipped: no credential"
     except PlatformError as error:
-        if (
-            error.category == Category.AUTH
-            and error.auth_reason == AuthReason.EXPIRED
-            and account.platform == "tiktok"
-        ):
-            # Reactive refresh (DESIGN §5): an expired TikTok access token is routine.
-            outcome = account_refresh(account_id=account.pk, force=True)
-            if outcome == "refreshed":
-                return account_check(account_id=account.pk, actor=actor)
         with transaction.atomic():
             account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
             account.last_checked_at = timezone.now()
@@ -80,46 +81,39 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
             schedule_next_check(account)
             return "error: identity changed"
         account_record_success(account=account, actor=actor)
-        _update_eligibility(account, professional=probed.professional)
+        capability.account_note_identity(account, professional=probed.professional)
         if actor is not None:
             _audit_check(account, actor, ok=True)
         schedule_next_check(account)
+    if account.state == State.ACTIVE and capability.capability_probe_wanted(account):
+        _check_capability(account)
     return "ok"
 
 
-def _update_eligibility(account: LinkedAccount, *, professional: bool) -> None:
-    """An Instagram account switched to personal can't publish (PLATFORMS §4.18); switching
-    back restores it. Other capability problems are found by the publishing calls."""
-    if not professional:
-        changed = account_set_capability(
-            account=account,
-            capability=Capability.ACCOUNT_INELIGIBLE,
-            reason="This Instagram account is no longer professional. In the Instagram app: "
-            "Settings → Account type and tools → Switch to professional account.",
+def _check_capability(account: LinkedAccount) -> None:
+    """The capability probe, outside any transaction; its answer is committed after."""
+    try:
+        report = vault.call_with_fresh_bearer(
+            account,
+            lambda token: adapters.capability_probe(
+                account.platform, token, ig_user_id=account.external_id
+            ),
         )
-    elif (
-        account.publish_capability == Capability.ACCOUNT_INELIGIBLE
-        and account.platform == "instagram"
-    ):
-        changed = account_set_capability(account=account, capability=Capability.OK)
-    elif (
-        account.publish_capability == Capability.QUOTA_EXHAUSTED
-        and account.capability_until is not None
-        and account.capability_until <= timezone.now()
-    ):
-        # The daily window has passed: the cap no longer applies.
-        changed = account_set_capability(account=account, capability=Capability.OK)
-    else:
+    except vault.NoCredential:
         return
-    if changed:
-        audit_record(
-            action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
-            actor=None,
-            actor_label="system",
-            client=account.client,
-            target=account,
-            data={"capability": account.publish_capability, "reason": account.capability_reason},
-        )
+    except PlatformError as error:
+        with transaction.atomic():
+            account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
+            account.capability_checked_at = timezone.now()
+            account.save(update_fields=["capability_checked_at"])
+            account_apply_error(account=account, error=error, during="check")
+            schedule_next_check(account)
+        return
+    with transaction.atomic():
+        account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
+        if account.state == State.ACTIVE:
+            capability.account_apply_report(account, report)
+            schedule_next_check(account)
 
 
 def _audit_check(account: LinkedAccount, actor: Any, *, ok: bool, code: str = "") -> None:

@@ -4,28 +4,38 @@ Refresh tokens rotate, so refreshes of one account are serialized: a worker clai
 under the Credential's row lock (`refresh_claimed_until`), calls the platform outside any
 transaction, and commits the new pair before anyone uses it. A second worker that finds the claim
 does nothing.
+
+A routine success is an `AccountAttempt` row, not an audit event; failures and state changes are
+audited (DESIGN §5).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.connections import adapters, vault
-from apps.connections.models import Credential, LinkedAccount, State
+from apps.connections.lifecycle import account_transition, can_transition, expiring_deadline
+from apps.connections.models import AccountAttempt, Credential, LinkedAccount, State
 from apps.connections.services.signals import account_apply_error, account_record_success
-from apps.platforms.errors import PlatformError
+from apps.platforms.errors import Category, PlatformError
+from apps.platforms.types import TokenSet
 
 logger = logging.getLogger(__name__)
 
-# TikTok access tokens live 24 h: refresh when less than this is left (PLATFORMS §1.3).
-TIKTOK_REFRESH_MARGIN = timedelta(hours=2)
+REFRESHED = "refreshed"
+# A TikTok access token is refreshed once less than this fraction of the lifetime actually
+# granted is left (PLATFORMS §1.3: 2 h or 24 h — never hard-coded): 30 min of a 2 h token,
+# 6 h of a 24 h one.
+TIKTOK_REFRESH_FRACTION = 0.25
 # Instagram long-lived tokens (60 days) can be refreshed once 24 h old (PLATFORMS §2.5); we do it
 # weekly, far ahead of the ~day-50 deadline.
 INSTAGRAM_REFRESH_AGE = timedelta(days=7)
@@ -35,13 +45,20 @@ REFRESHABLE_STATES = (State.ACTIVE, State.REFRESH_FAILING)
 # How long a claimed refresh keeps other workers away (longer than any platform call takes).
 REFRESH_CLAIM = timedelta(minutes=2)
 
+LOST_REPLY_REASON = (
+    "The platform replaced the token, but its reply with the new one never arrived, so the old "
+    "one no longer works. Reconnect the account."
+)
+
 
 def next_refresh_due(account: LinkedAccount, credential: Credential) -> datetime | None:
+    """When the stored token should next be refreshed, from what the platform granted."""
     issued = credential.last_refreshed_at or credential.obtained_at
-    if account.platform == "tiktok":
+    if adapters.reactive_refresh(account.platform):
         if credential.access_expires_at is None:
             return None
-        return credential.access_expires_at - TIKTOK_REFRESH_MARGIN
+        lifetime = credential.access_expires_at - issued
+        return credential.access_expires_at - lifetime * TIKTOK_REFRESH_FRACTION
     return issued + INSTAGRAM_REFRESH_AGE
 
 
@@ -56,7 +73,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
     Three short steps, so no database transaction is open during the platform call (the sandbox
     shares our database, and on SQLite an open write transaction would lock it out):
     1. claim the refresh under the credential's row lock (one claimant per account);
-    2. call the platform;
+    2. call the platform — once more at once if the reply was lost (see `_call_platform`);
     3. commit the new pair (or the failure) and release the claim.
     """
     with transaction.atomic():
@@ -74,7 +91,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         if not force and due is not None and due > now:
             return "skipped: not due"
         issued = credential.last_refreshed_at or credential.obtained_at
-        if account.platform == "instagram" and now - issued < INSTAGRAM_MIN_AGE:
+        if not adapters.reactive_refresh(account.platform) and now - issued < INSTAGRAM_MIN_AGE:
             credential.next_refresh_at = issued + INSTAGRAM_MIN_AGE
             credential.save(update_fields=["next_refresh_at"])
             return "skipped: Instagram tokens can be refreshed once they are 24 hours old"
@@ -82,14 +99,12 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         refresh_token = vault.refresh_token_of(credential)
         credential.refresh_claimed_until = now + REFRESH_CLAIM
         credential.save(update_fields=["refresh_claimed_until"])
+    attempt = AccountAttempt.objects.create(account_id=account_id, kind=AccountAttempt.Kind.REFRESH)
+    started = time.monotonic()
     try:
-        tokens = adapters.refresh(
-            platform=account.platform,
-            access_token=access_token,
-            refresh_token=refresh_token,
-            issued_at=issued,
-        )
+        tokens = _call_platform(account, access_token, refresh_token, issued)
     except PlatformError as error:
+        _finish_attempt(attempt, started, error)
         with transaction.atomic():
             account = LinkedAccount.objects.select_related("client").get(pk=account_id)
             try:
@@ -97,9 +112,10 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
             except vault.NoCredential:
                 return "skipped: the credential was deleted during the refresh"
             return _refresh_failed(account, credential, error)
+    _finish_attempt(attempt, started, None)
     # Instagram returns no new refresh token: the long-lived token refreshes itself.
     if not tokens.refresh_token and refresh_token:
-        tokens = type(tokens)(**{**tokens.__dict__, "refresh_token": refresh_token})
+        tokens = TokenSet(**{**tokens.__dict__, "refresh_token": refresh_token})
     with transaction.atomic():
         account = LinkedAccount.objects.select_related("client").get(pk=account_id)
         try:
@@ -112,17 +128,72 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         )
         credential.next_refresh_at = next_refresh_due(account, credential)
         credential.save(update_fields=["next_refresh_at"])
-        audit_record(
-            action=AuditAction.CONNECTION_REFRESHED,
-            actor=None,
-            actor_label="system",
-            client=account.client,
-            target=account,
-            data={"access_expires_at": str(credential.access_expires_at)},
-        )
+        if account.expiring_notified_at and expiring_deadline(account) is None:
+            # The refresh pushed the deadline away: that expiring episode is over.
+            account.expiring_notified_at = None
+            account.save(update_fields=["expiring_notified_at"])
         if account.state in REFRESHABLE_STATES:
             account_record_success(account=account)
-    return "refreshed"
+    return REFRESHED
+
+
+class LostRefreshReply(PlatformError):
+    """The refresh reply was lost and the platform no longer takes the old refresh token."""
+
+
+def _call_platform(
+    account: LinkedAccount, access_token: str, refresh_token: str, issued: datetime
+) -> TokenSet:
+    """One refresh call; when its outcome is unknown (timeout, 5xx, lost reply), one more at once.
+
+    A lost reply may hide a rotation: the platform swapped the token pair and the new pair never
+    reached us. Asking again with the old refresh token tells which: it works (the first call
+    never took effect) or it is refused, and then only a reconnect helps — said as such.
+    """
+
+    def call() -> TokenSet:
+        return adapters.refresh(
+            platform=account.platform,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            issued_at=issued,
+        )
+
+    try:
+        return call()
+    except PlatformError as first:
+        if not first.outcome_unknown:
+            raise
+        logger.info("Refresh reply for account %s was lost (%s); asking again", account.pk, first)
+    try:
+        return call()
+    except PlatformError as second:
+        if second.category != Category.AUTH:
+            raise
+        raise LostRefreshReply(
+            platform=second.platform,
+            category=Category.AUTH,
+            code=second.code,
+            message=LOST_REPLY_REASON,
+            http_status=second.http_status,
+            log_id=second.log_id,
+        ) from None
+
+
+def _finish_attempt(attempt: AccountAttempt, started: float, error: PlatformError | None) -> None:
+    attempt.finished_at = timezone.now()
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    if error is None:
+        attempt.outcome = AccountAttempt.Outcome.OK
+    else:
+        attempt.outcome = (
+            AccountAttempt.Outcome.UNKNOWN
+            if error.outcome_unknown
+            else AccountAttempt.Outcome.FAILED
+        )
+        attempt.error_code = error.code[:100]
+        attempt.message = error.message[:300]
+    attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
 def _refresh_failed(account: LinkedAccount, credential: Credential, error: PlatformError) -> str:
@@ -141,16 +212,93 @@ def _refresh_failed(account: LinkedAccount, credential: Credential, error: Platf
     )
     credential.next_refresh_at = timezone.now() + wait
     credential.save(update_fields=["refresh_failures", "next_refresh_at", "refresh_claimed_until"])
+    state_before = account.state
     if account.state in REFRESHABLE_STATES:
-        account_apply_error(account=account, error=error, during="refresh")
+        if isinstance(error, LostRefreshReply):
+            account.last_error_code = error.code[:100]
+            account.last_error_message = error.message[:500]
+            account.save(update_fields=["last_error_code", "last_error_message"])
+            account_transition(
+                account=account,
+                to=State.NEEDS_RECONNECT,
+                reason=LOST_REPLY_REASON,
+                data={"error_code": error.code, "during": "refresh", "reply_lost": True},
+            )
+        else:
+            account_apply_error(account=account, error=error, during="refresh")
+    if account.state == state_before:
+        # No state change recorded it: a failed refresh is still audited (DESIGN §5).
+        audit_record(
+            action=AuditAction.CONNECTION_REFRESH_FAILED,
+            actor=None,
+            actor_label="system",
+            client=account.client,
+            target=account,
+            data={"error_code": error.code, "failures": credential.refresh_failures},
+        )
     logger.info("Refresh of account %s failed: %s", account.pk, error.code)
     return f"failed: {error.code}"
 
 
+def refused_fresh_token(*, account_id: int, error: PlatformError) -> PlatformError:
+    """The platform called a token "expired" right after we refreshed it: not routine.
+
+    Moves the account to `needs_reconnect` with the evidence and returns the error to raise (an
+    auth error without the "expired" reason, so no caller refreshes again).
+    """
+    message = (
+        "The platform refused a token it had just issued, so refreshing doesn't help. "
+        "Reconnect the account."
+    )
+    with transaction.atomic():
+        account = (
+            LinkedAccount.objects.select_for_update(of=("self",))
+            .select_related("client")
+            .get(pk=account_id)
+        )
+        account.last_error_code = error.code[:100]
+        account.last_error_message = message
+        account.save(update_fields=["last_error_code", "last_error_message"])
+        if can_transition(account.state, State.NEEDS_RECONNECT):
+            account_transition(
+                account=account,
+                to=State.NEEDS_RECONNECT,
+                reason=message,
+                data={"error_code": error.code, "after_refresh": True},
+            )
+    return PlatformError(
+        platform=error.platform,
+        category=Category.AUTH,
+        code=error.code,
+        message=message,
+        http_status=error.http_status,
+        log_id=error.log_id,
+    )
+
+
 def accounts_due_for_refresh(*, limit: int = 200) -> list[int]:
+    """Accounts whose token should be refreshed now.
+
+    Instagram: when due (the long-lived token must be renewed to live). Short-lived, refreshable
+    tokens (TikTok): only when the token will be needed before it expires — its next health
+    check falls within its life — or the account is already failing to refresh. An idle account
+    is not refreshed every two hours; the next call that needs it refreshes it first
+    (vault.call_with_fresh_bearer).
+    """
     now = timezone.now()
+    reactive = [p for p in adapters.PUBLISH_SCOPES if adapters.reactive_refresh(p)]
+    needed = (
+        ~Q(account__platform__in=reactive)
+        | Q(account__state=State.REFRESH_FAILING)
+        | Q(access_expires_at__gt=now)
+        & (
+            Q(account__next_check_at__isnull=True)
+            | Q(account__next_check_at__lte=F("access_expires_at"))
+        )
+    )
     return list(
         Credential.objects.filter(account__state__in=REFRESHABLE_STATES, next_refresh_at__lte=now)
+        .filter(needed)
         .order_by("next_refresh_at")
         .values_list("account_id", flat=True)[:limit]
     )

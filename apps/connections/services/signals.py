@@ -34,10 +34,30 @@ class Verdict:
     reason: str
     capability: Capability | None = None
     capability_until_s: int | None = None
+    # The evidence, "<category>:<platform code>", stored with the capability (what lifts it).
+    capability_code: str = ""
+
+
+# A posting restriction learned from an error is tested again after this long where the
+# platform's probes can't see it (Instagram's 25/2207050 shows only when publishing).
+RESTRICTION_RETEST_S = 24 * 3600
 
 
 def verdict_for(error: PlatformError, *, during: str) -> Verdict:
     """Map a PlatformError met `during` ("check", "refresh", "publish") to a Verdict."""
+    verdict = _verdict_for(error, during=during)
+    if verdict.capability is None:
+        return verdict
+    return Verdict(
+        verdict.state,
+        verdict.reason,
+        verdict.capability,
+        verdict.capability_until_s,
+        capability_code=f"{error.category}:{error.code}",
+    )
+
+
+def _verdict_for(error: PlatformError, *, during: str) -> Verdict:
     if error.category == Category.AUTH:
         reason = error.auth_reason
         if reason == AuthReason.REVOKED:
@@ -51,7 +71,7 @@ def verdict_for(error: PlatformError, *, during: str) -> Verdict:
             return Verdict(State.REFRESH_FAILING, error.message)
         return Verdict(State.NEEDS_RECONNECT, error.message)
     if error.code in POSTING_RESTRICTED_CODES:
-        return Verdict(None, error.message, Capability.POSTING_RESTRICTED)
+        return Verdict(None, error.message, Capability.POSTING_RESTRICTED, RESTRICTION_RETEST_S)
     if error.code in INELIGIBLE_CODES:
         return Verdict(None, error.message, Capability.ACCOUNT_INELIGIBLE)
     if error.category == Category.QUOTA:
@@ -79,7 +99,11 @@ def account_apply_error(
             else None
         )
         if account_set_capability(
-            account=account, capability=verdict.capability, reason=verdict.reason, until=until
+            account=account,
+            capability=verdict.capability,
+            reason=verdict.reason,
+            until=until,
+            code=verdict.capability_code,
         ):
             audit_record(
                 action=AuditAction.CONNECTION_CAPABILITY_CHANGED,

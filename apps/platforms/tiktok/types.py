@@ -12,6 +12,10 @@ from apps.platforms.tiktok.upload import ChunkPlan
 # --- Typed results -------------------------------------------------------------------------------
 
 
+# §1.6(a): the privacy level a public account is offered and a private one is not.
+PUBLIC_PRIVACY_LEVEL = "PUBLIC_TO_EVERYONE"
+
+
 @dataclass(frozen=True)
 class TikTokUser:
     open_id: str
@@ -33,6 +37,11 @@ class CreatorInfo:
     duet_disabled: bool
     stitch_disabled: bool
     max_video_post_duration_sec: int
+
+    @property
+    def is_private(self) -> bool:
+        """Private accounts are offered no public option (§1.6(a))."""
+        return PUBLIC_PRIVACY_LEVEL not in self.privacy_level_options
 
 
 @dataclass(frozen=True)
