@@ -16,8 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.clients.models import ClientMembership
-from apps.connections import adapters
 from apps.connections.models import AuthorizationRequest, ConnectLink, LinkedAccount
+from apps.connections.providers import all_providers
 from apps.connections.services import oauth
 from apps.staff.models import Invitation
 
@@ -280,13 +280,22 @@ def world(admin_user, manager, staff_member, outsider, other_manager, client_obj
 def platform_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every call that would leave for TikTok/Instagram, recorded instead of made."""
     calls: list[str] = []
-    for name in ("exchange", "identify", "probe", "refresh", "revoke"):
+    names = (
+        "authorize_url",
+        "exchange",
+        "probe_identity",
+        "probe_capability",
+        "refresh",
+        "revoke",
+    )
+    for provider in all_providers():
+        for name in names:
 
-        def record(*args: Any, _name: str = name, **kwargs: Any) -> Any:
-            calls.append(_name)
-            raise AssertionError(f"platform call {_name} during an access check")
+            def record(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+                calls.append(_name)
+                raise AssertionError(f"platform call {_name} during an access check")
 
-        monkeypatch.setattr(adapters, name, record)
+            monkeypatch.setattr(provider, name, record)
     return calls
 
 

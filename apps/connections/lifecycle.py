@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +15,17 @@ from django.utils import timezone
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.common.jobs import enqueue
-from apps.connections.models import Capability, LinkedAccount, State, StateChange
+from apps.connections import hooks
+from apps.connections.hooks import PublishWorkEffect
+from apps.connections.models import (
+    NEEDS_HUMAN_STATES,
+    Capability,
+    LinkedAccount,
+    State,
+    StateChange,
+)
+
+NEEDS_HUMAN = NEEDS_HUMAN_STATES
 
 NOTIFY_TASK = "apps.connections.tasks.notify"
 
@@ -51,14 +61,15 @@ ENTRY_ACTIONS: dict[str, AuditAction] = {
     State.DISCONNECTED: AuditAction.CONNECTION_DISCONNECTED,
 }
 
-# Warnings derived from evidence, shown but not states.
-STALE_AFTER = timedelta(hours=24)
-TIKTOK_REFRESH_WARNING = timedelta(days=14)
-# Instagram long-lived tokens live 60 days and can be refreshed after 24 h; we refresh from day
-# 1 and must have done so before ~day 50 (PLATFORMS §2.5, §4.1).
-INSTAGRAM_EXPIRY_WARNING = timedelta(days=10)
-
-NEEDS_HUMAN = frozenset({State.NEEDS_RECONNECT, State.REVOKED_ON_PLATFORM})
+# What entering a state does to the account's pending publish work (DESIGN §5, §6): every path
+# into these states — webhook, disconnect, an auth error met by a check, a refresh or a publish —
+# goes through account_transition(), so none can forget it. Cancelled work is over (the account
+# is gone or must be authorized anew); paused work waits for a reconnect.
+ENTRY_EFFECTS: dict[str, PublishWorkEffect] = {
+    State.REVOKED_ON_PLATFORM: PublishWorkEffect.CANCEL,
+    State.DISCONNECT_PENDING: PublishWorkEffect.CANCEL,
+    State.NEEDS_RECONNECT: PublishWorkEffect.PAUSE,
+}
 
 
 class IllegalTransition(Exception):
@@ -111,6 +122,9 @@ def account_transition(
     )
     # Who must hear about it is decided after commit, by the notify task (ids only).
     enqueue(NOTIFY_TASK, account.pk)
+    effect = ENTRY_EFFECTS.get(to)
+    if effect is not None:
+        hooks.publish_work_blocked(account=account, effect=effect, reason=reason)
     audit_record(
         action=action or ENTRY_ACTIONS[to],
         actor=actor,
@@ -163,13 +177,15 @@ def account_set_capability(
     return True
 
 
-def warnings_for(account: LinkedAccount, *, now: Any = None) -> list[dict[str, str]]:
-    """Derived warnings (DESIGN §5): `expiring` with its date, `stale` with the last check."""
+def warnings_for(account: LinkedAccount, *, now: datetime | None = None) -> list[dict[str, str]]:
+    """Derived warnings (DESIGN §5): `expiring` with its date, `stale` with the last check.
+    The definitions are the model's (LinkedAccount.expiring_deadline / is_stale), which match
+    the queryset filters the lists and the sweep use."""
     now = now or timezone.now()
     found: list[dict[str, str]] = []
-    if account.state in (State.DISCONNECTED, State.DISCONNECT_PENDING):
+    if account.is_closed:
         return found
-    deadline = expiring_deadline(account)
+    deadline = account.expiring_deadline(now=now)
     if deadline is not None:
         found.append(
             {
@@ -177,8 +193,8 @@ def warnings_for(account: LinkedAccount, *, now: Any = None) -> list[dict[str, s
                 "message": f"A reconnect will be needed before {deadline:%d %b %Y}.",
             }
         )
-    last_ok = account.last_ok_at or account.connected_at
-    if last_ok and now - last_ok > STALE_AFTER:
+    if account.is_stale(now=now):
+        last_ok = account.last_ok_at or account.connected_at
         found.append(
             {
                 "code": "stale",
@@ -186,20 +202,3 @@ def warnings_for(account: LinkedAccount, *, now: Any = None) -> list[dict[str, s
             }
         )
     return found
-
-
-def expiring_deadline(account: LinkedAccount, *, now: Any = None) -> Any:
-    """The date a human reconnect becomes unavoidable, when it is close; else None."""
-    now = now or timezone.now()
-    credential = getattr(account, "credential", None)
-    if credential is None:
-        return None
-    if account.platform == "tiktok":
-        end = credential.refresh_expires_at
-        if end and end - now <= TIKTOK_REFRESH_WARNING:
-            return end
-    else:
-        end = credential.access_expires_at
-        if end and end - now <= INSTAGRAM_EXPIRY_WARNING:
-            return end
-    return None

@@ -4,17 +4,15 @@ platform callbacks (DESIGN §4, §5)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class Platform(models.TextChoices):
-    TIKTOK = "tiktok", "TikTok"
-    INSTAGRAM = "instagram", "Instagram"
+from apps.connections.providers import any_expiring_q, provider_for
+from apps.platforms.types import Platform
 
 
 class State(models.TextChoices):
@@ -37,6 +35,37 @@ class Capability(models.TextChoices):
 
 # States in which the account still "holds" its platform identity (uniqueness, DESIGN §4).
 LIVE_STATES = [s for s in State.values if s != State.DISCONNECTED]
+# State groups the pages and services ask about (DESIGN §5); templates use the properties below.
+NEEDS_HUMAN_STATES = frozenset({State.NEEDS_RECONNECT, State.REVOKED_ON_PLATFORM})
+# The system is still acting (revoking at the platform, retrying a refresh): pages follow it.
+SETTLING_STATES = frozenset({State.DISCONNECT_PENDING, State.REFRESH_FAILING})
+# Nothing left for people to do on the account (a disconnect is under way or done).
+CLOSED_STATES = frozenset({State.DISCONNECT_PENDING, State.DISCONNECTED})
+REFRESHABLE = frozenset({State.ACTIVE, State.REFRESH_FAILING})
+
+# Derived warning "stale" (DESIGN §5): no successful check for this long. Defined once, for a row
+# (`LinkedAccount.is_stale`) and for a queryset (`LinkedAccountQuerySet.stale`).
+STALE_AFTER = timedelta(hours=24)
+
+
+class LinkedAccountQuerySet(models.QuerySet["LinkedAccount"]):
+    """The derived warnings as queries; each matches its row property exactly (tested)."""
+
+    @staticmethod
+    def stale_q(*, now: datetime) -> Q:
+        cutoff = now - STALE_AFTER
+        # Never checked successfully: stale from the connection on.
+        return Q(last_ok_at__lt=cutoff) | Q(last_ok_at__isnull=True, connected_at__lt=cutoff)
+
+    @staticmethod
+    def expiring_q(*, now: datetime) -> Q:
+        return any_expiring_q(now=now)
+
+    def stale(self, *, now: datetime | None = None) -> LinkedAccountQuerySet:
+        return self.filter(self.stale_q(now=now or timezone.now()))
+
+    def expiring(self, *, now: datetime | None = None) -> LinkedAccountQuerySet:
+        return self.filter(self.expiring_q(now=now or timezone.now()))
 
 
 class LinkedAccount(models.Model):
@@ -101,6 +130,8 @@ class LinkedAccount(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = LinkedAccountQuerySet.as_manager()
+
     class Meta:
         ordering = ["client__name", "platform", "handle"]
         constraints = [
@@ -126,6 +157,71 @@ class LinkedAccount(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state != State.DISCONNECTED
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == State.ACTIVE
+
+    @property
+    def is_disconnected(self) -> bool:
+        return self.state == State.DISCONNECTED
+
+    @property
+    def is_closed(self) -> bool:
+        """A disconnect is under way or done: no actions are offered."""
+        return self.state in CLOSED_STATES
+
+    @property
+    def is_settling(self) -> bool:
+        """The system is still acting on the account; its page follows along."""
+        return self.state in SETTLING_STATES
+
+    @property
+    def needs_human(self) -> bool:
+        return self.state in NEEDS_HUMAN_STATES
+
+    @property
+    def can_refresh(self) -> bool:
+        return self.state in REFRESHABLE
+
+    @property
+    def lacks_publish_scope(self) -> bool:
+        return self.publish_capability == Capability.MISSING_SCOPE
+
+    @property
+    def has_capability_problem(self) -> bool:
+        return self.publish_capability not in (Capability.OK, Capability.UNKNOWN)
+
+    def is_stale(self, *, now: datetime | None = None) -> bool:
+        """No successful check for STALE_AFTER (counted from the connection if never)."""
+        last_ok = self.last_ok_at or self.connected_at
+        return last_ok < (now or timezone.now()) - STALE_AFTER
+
+    def expiring_deadline(self, *, now: datetime | None = None) -> datetime | None:
+        """When a human reconnect becomes unavoidable, if that is within the platform's warning
+        window; else None."""
+        credential = getattr(self, "credential", None)
+        if credential is None:
+            return None
+        provider = provider_for(self.platform)
+        end = provider.expiry_end(
+            access_expires_at=credential.access_expires_at,
+            refresh_expires_at=credential.refresh_expires_at,
+        )
+        if end is None or end > (now or timezone.now()) + provider.expiry_warning:
+            return None
+        return end
+
+    @property
+    def credential_end(self) -> datetime | None:
+        """When the stored credential dies unless renewed or reconnected (shown on lists)."""
+        credential = getattr(self, "credential", None)
+        if credential is None:
+            return None
+        return provider_for(self.platform).expiry_end(
+            access_expires_at=credential.access_expires_at,
+            refresh_expires_at=credential.refresh_expires_at,
+        )
 
 
 class Credential(models.Model):

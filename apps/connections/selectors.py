@@ -9,18 +9,13 @@ from django.utils import timezone
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
-from apps.connections.lifecycle import (
-    INSTAGRAM_EXPIRY_WARNING,
-    NEEDS_HUMAN,
-    STALE_AFTER,
-    TIKTOK_REFRESH_WARNING,
-    warnings_for,
-)
+from apps.connections.lifecycle import warnings_for
 from apps.connections.models import (
     AccountAttempt,
     Capability,
     ConnectLink,
     LinkedAccount,
+    LinkedAccountQuerySet,
     Platform,
     State,
     StateChange,
@@ -117,7 +112,6 @@ def attention_reasons(
 def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     """Accounts people must act on: bad states, capability problems, or stale evidence."""
     now = timezone.now()
-    stale_before = now - STALE_AFTER
     qs = (
         LinkedAccount.objects.filter(client__in=clients_visible_to(user).values("pk"))
         # A pending disconnect is the system's to finish, not a person's.
@@ -125,14 +119,8 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
         .filter(
             ~Q(state=State.ACTIVE)
             | ~Q(publish_capability__in=CAPABILITY_FINE)
-            | Q(last_ok_at__lt=stale_before)
-            # Never checked successfully: stale from the connection on, as warnings_for() says.
-            | Q(last_ok_at__isnull=True, connected_at__lt=stale_before)
-            | Q(platform="tiktok", credential__refresh_expires_at__lte=now + TIKTOK_REFRESH_WARNING)
-            | Q(
-                platform="instagram",
-                credential__access_expires_at__lte=now + INSTAGRAM_EXPIRY_WARNING,
-            )
+            | LinkedAccountQuerySet.stale_q(now=now)
+            | LinkedAccountQuerySet.expiring_q(now=now)
         )
         .select_related("client", "credential")
         .order_by("-state_changed_at")[:limit]
@@ -140,6 +128,5 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     accounts = list(qs)
     for account in accounts:
         account.warnings = warnings_for(account)  # type: ignore[attr-defined]
-        account.needs_human = account.state in NEEDS_HUMAN  # type: ignore[attr-defined]
         account.attention_reasons = attention_reasons(account, account.warnings)  # type: ignore[attr-defined]
     return accounts

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.common.jobs import enqueue
-from apps.connections.lifecycle import INSTAGRAM_EXPIRY_WARNING, TIKTOK_REFRESH_WARNING
 from apps.connections.models import LinkedAccount, State
 from apps.connections.services import disconnect, health, refresh
 from apps.connections.services.notify import notify_account_problems
@@ -42,13 +40,9 @@ def sweep() -> dict[str, int]:
     ).values_list("pk", flat=True):
         enqueue(disconnect.REVOKE_TASK, account_id)
         counts["revoke"] += 1
-    now = timezone.now()
     expiring = LinkedAccount.objects.filter(
         state=State.ACTIVE, expiring_notified_at__isnull=True
-    ).filter(
-        Q(platform="tiktok", credential__refresh_expires_at__lte=now + TIKTOK_REFRESH_WARNING)
-        | Q(platform="instagram", credential__access_expires_at__lte=now + INSTAGRAM_EXPIRY_WARNING)
-    )
+    ).expiring()
     for account_id in expiring.values_list("pk", flat=True):
         enqueue("apps.connections.tasks.notify", account_id)
         counts["notify"] += 1

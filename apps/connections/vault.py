@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common import crypto
-from apps.connections import adapters
 from apps.connections.models import Credential, LinkedAccount
+from apps.connections.providers import provider_for
 from apps.platforms.errors import AuthReason, Category, PlatformError
 from apps.platforms.types import TokenSet
 
@@ -97,7 +97,7 @@ def call_with_fresh_bearer(account: LinkedAccount, call: Callable[[str], T]) -> 
     from apps.connections.services import refresh  # the refresh service builds on the vault
 
     credential = _load(account.pk)
-    if not adapters.reactive_refresh(account.platform):
+    if not provider_for(account.platform).reactive_refresh:
         return call(access_token_of(credential))
     refreshed = False
     if (

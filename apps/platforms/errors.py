@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from apps.common.http import HttpError, redact_text
+from apps.platforms.types import Platform
 
 
 class Category(StrEnum):
@@ -30,11 +31,6 @@ class AuthReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     CHECKPOINT = "checkpoint"
     SCOPE_MISSING = "scope_missing"
-
-
-class Platform(StrEnum):
-    TIKTOK = "tiktok"
-    INSTAGRAM = "instagram"
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ class PlatformError(Exception):
 
 def transport_error(exc: HttpError, *, platform: Platform) -> PlatformError:
     """No response arrived (timeout, refused, reset): transient, and the outcome is unknown."""
-    name = "TikTok" if platform is Platform.TIKTOK else "Instagram"
+    name = platform.label
     if exc.timeout:
         message = f"{name} did not answer in time; it may or may not have acted on the request."
     else:

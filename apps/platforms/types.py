@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import models
+
+
+class Platform(models.TextChoices):
+    """The platforms Switchboard publishes to: the one enum of the whole project (the sandbox,
+    which must not import this package, keeps its own)."""
+
+    TIKTOK = "tiktok", "TikTok"
+    INSTAGRAM = "instagram", "Instagram"
+
 
 @dataclass(frozen=True)
 class TokenSet:

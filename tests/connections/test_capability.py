@@ -13,8 +13,8 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.connections.models import Capability, LinkedAccount, State
 from apps.connections.selectors import needs_attention
+from apps.connections.services.failure_policy import account_apply_error
 from apps.connections.services.health import account_check
-from apps.connections.services.signals import account_apply_error
 from apps.platforms.errors import Category, PlatformError
 from tests.connections.conftest import staff_client
 from tests.connections.helpers import connect

@@ -19,7 +19,7 @@ from apps.connections.lifecycle import (
     warnings_for,
 )
 from apps.connections.models import Capability, LinkedAccount, State, StateChange
-from apps.connections.services.signals import account_apply_error
+from apps.connections.services.failure_policy import account_apply_error
 from apps.platforms.errors import Category, PlatformError
 from tests.connections.helpers import DAY, captured_tasks, make_account, store_tokens
 

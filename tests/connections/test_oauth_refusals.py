@@ -15,8 +15,9 @@ import pytest
 from django.test import Client as HttpClient
 
 from apps.audit.models import AuditEvent
-from apps.connections import adapters, vault
+from apps.connections import vault
 from apps.connections.models import AuthorizationRequest, LinkedAccount, State
+from apps.connections.providers import provider_for
 from apps.connections.services import links
 from apps.platforms.instagram.rules import NOT_PROFESSIONAL_ERROR_REASON
 from tests.connections.conftest import SCOPES, callback_path, staff_client
@@ -37,7 +38,7 @@ def assert_still_live(account: LinkedAccount) -> None:
     """The account is still active here, and its stored token still works at the sandbox."""
     account.refresh_from_db()
     assert account.state == State.ACTIVE, account.state_reason
-    probe = vault.call_with_bearer(account, lambda token: adapters.probe(account.platform, token))
+    probe = vault.call_with_bearer(account, provider_for(account.platform).probe_identity)
     assert probe.external_id == account.external_id
 
 
@@ -131,7 +132,7 @@ def test_a_personal_instagram_account_that_is_still_linked_is_not_revoked(
     response = oauth_personal_after_consent(sandbox, http, client_obj)
 
     assert "Switch to professional account" in text(http.get(response["Location"]))
-    probe = vault.call_with_bearer(live, lambda token: adapters.probe("instagram", token))
+    probe = vault.call_with_bearer(live, provider_for("instagram").probe_identity)
     assert probe.external_id == live.external_id  # the token still works
     assert refused_event().data == {"reason": "personal account", "revoke_at_platform": False}
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.connections import tasks, vault
 from apps.connections.models import AccountAttempt, Credential, LinkedAccount, State
+from apps.connections.providers import provider_for
 from apps.connections.services import refresh as refresh_service
 from apps.connections.services.health import account_check
 from apps.connections.services.refresh import account_refresh, accounts_due_for_refresh
@@ -366,7 +367,7 @@ def test_a_refresh_that_pushes_the_deadline_away_ends_the_expiring_episode(clien
         obtained_at=timezone.now() - timedelta(days=55),
     )
     renewed = TokenSet(access_token="IGQ.renewed", expires_in=60 * DAY)
-    with mock.patch.object(refresh_service.adapters, "refresh", return_value=renewed):
+    with mock.patch.object(provider_for("instagram"), "refresh", return_value=renewed):
         assert account_refresh(account_id=account.pk, force=True) == "refreshed"
     account.refresh_from_db()
     assert account.expiring_notified_at is None

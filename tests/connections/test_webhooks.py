@@ -173,8 +173,29 @@ def test_an_unknown_open_id_is_a_200_no_op(tiktok_account):
 def test_a_publishing_event_does_not_touch_the_account(tiktok_account):
     body = tiktok_body(tiktok_account.external_id, event="post.publish.complete")
     assert post_tiktok(body, tiktok_signature(body)).status_code == 200
-    assert WebhookEvent.objects.get().result == "stored for publishing"
+    assert WebhookEvent.objects.get().result == "stored; no publishing handler registered"
     assert state_of(tiktok_account) == State.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_publishing_event_reaches_the_registered_handler_once(tiktok_account):
+    from apps.connections import hooks
+
+    received = []
+
+    def handler(*, account, event):
+        received.append((account, event.event))
+        return "handled"
+
+    hooks.register_publish_event_handler(handler)
+    try:
+        body = tiktok_body(tiktok_account.external_id, event="post.publish.complete")
+        assert post_tiktok(body, tiktok_signature(body)).status_code == 200
+        assert post_tiktok(body, tiktok_signature(body)).status_code == 200  # a re-delivery
+    finally:
+        hooks.unregister(handler)
+    assert received == [(tiktok_account, "post.publish.complete")]
+    assert WebhookEvent.objects.get().result == "handled"
 
 
 @pytest.mark.django_db

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
-from apps.connections import adapters
 from apps.connections.lifecycle import account_set_capability
 from apps.connections.models import Capability, LinkedAccount
+from apps.connections.providers import CapabilityReport, provider_for
 from apps.platforms.instagram import rules as instagram_rules
 
 PERSONAL_ACCOUNT_CODE = "identity:personal"
@@ -96,7 +96,7 @@ def lifted_by_new_grant(account: LinkedAccount) -> bool:
     )
 
 
-def account_apply_report(account: LinkedAccount, report: adapters.CapabilityReport) -> bool:
+def account_apply_report(account: LinkedAccount, report: CapabilityReport) -> bool:
     """The capability probe succeeded: record what it said and set the capability by it."""
     now = timezone.now()
     account.capability_checked_at = now
@@ -120,7 +120,7 @@ def account_apply_report(account: LinkedAccount, report: adapters.CapabilityRepo
     if (
         capability == Capability.POSTING_RESTRICTED
         and not code.startswith("auth:")
-        and not adapters.PROBE_SEES_BANS[account.platform]
+        and not provider_for(account.platform).probe_sees_bans
         and not _expired(account, now)
     ):
         return False

@@ -11,23 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.jobs import enqueue
-from apps.connections import adapters, vault
+from apps.connections import vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import AccountAttempt, LinkedAccount, State
+from apps.connections.providers import provider_for
 from apps.platforms.errors import Category, PlatformError
 
 logger = logging.getLogger(__name__)
 
 MAX_REVOKE_ATTEMPTS = 8
 REVOKE_TASK = "apps.connections.tasks.revoke_at_platform"
-
-
-def on_account_blocked(*, account: LinkedAccount, reason: str) -> int:
-    """Cancel the account's pending publish work with `reason`. Publishing (a later issue)
-    registers its canceller here; until then there is nothing to cancel."""
-    from apps.connections import hooks
-
-    return sum(cancel(account=account, reason=reason) for cancel in hooks.BLOCKED_ACCOUNT_HANDLERS)
 
 
 @transaction.atomic
@@ -46,7 +39,6 @@ def account_disconnect(*, account: LinkedAccount, actor: Any) -> LinkedAccount:
         reason=f"Disconnected by {getattr(actor, 'label', actor)}",
         actor=actor,
     )
-    on_account_blocked(account=account, reason="The account was disconnected.")
     enqueue(REVOKE_TASK, account.pk)
     return account
 
@@ -83,7 +75,7 @@ def account_revoke_at_platform(*, account_id: int) -> str:
     attempt = AccountAttempt.objects.create(account_id=account_id, kind=AccountAttempt.Kind.REVOKE)
     started = time.monotonic()
     try:
-        revoked = adapters.revoke(platform=account.platform, access_token=token)
+        revoked = provider_for(account.platform).revoke(token)
     except PlatformError as error:
         failure = error
     _record_attempt(attempt, started, failure, revoked)

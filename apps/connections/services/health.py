@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
-from apps.connections import adapters, vault
+from apps.connections import vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import LinkedAccount, State
+from apps.connections.providers import provider_for
 from apps.connections.services import capability
-from apps.connections.services.signals import account_apply_error, account_record_success
+from apps.connections.services.failure_policy import account_apply_error, account_record_success
 from apps.platforms.errors import PlatformError
 
 CHECKABLE_STATES = (State.ACTIVE, State.REFRESH_FAILING, State.NEEDS_RECONNECT)
@@ -55,9 +56,8 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
     if account.state not in CHECKABLE_STATES:
         return f"skipped: account is {account.state}"
     try:
-        probed = vault.call_with_fresh_bearer(
-            account, lambda token: adapters.probe(account.platform, token)
-        )
+        provider = provider_for(account.platform)
+        probed = vault.call_with_fresh_bearer(account, provider.probe_identity)
     except vault.NoCredential:
         return "skipped: no credential"
     except PlatformError as error:
@@ -93,11 +93,10 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
 def _check_capability(account: LinkedAccount) -> None:
     """The capability probe, outside any transaction; its answer is committed after."""
     try:
+        provider = provider_for(account.platform)
         report = vault.call_with_fresh_bearer(
             account,
-            lambda token: adapters.capability_probe(
-                account.platform, token, ig_user_id=account.external_id
-            ),
+            lambda token: provider.probe_capability(token, external_id=account.external_id),
         )
     except vault.NoCredential:
         return

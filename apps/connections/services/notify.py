@@ -8,7 +8,6 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from apps.connections.lifecycle import expiring_deadline
 from apps.connections.models import LinkedAccount, State
 
 
@@ -44,7 +43,7 @@ def notify_account_problems(*, account_id: int) -> list[str]:
                 )
                 transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
                 sent.append("state")
-        deadline = expiring_deadline(account) if account.state == State.ACTIVE else None
+        deadline = account.expiring_deadline() if account.state == State.ACTIVE else None
         if deadline is None:
             if account.expiring_notified_at:
                 account.expiring_notified_at = None

@@ -31,7 +31,7 @@ from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.clients.models import Client
 from apps.common import crypto
-from apps.connections import adapters, vault
+from apps.connections import vault
 from apps.connections.lifecycle import account_set_capability, account_transition
 from apps.connections.models import (
     AuthorizationRequest,
@@ -42,6 +42,7 @@ from apps.connections.models import (
     State,
     StateChange,
 )
+from apps.connections.providers import Grant, Identity, provider_for
 from apps.connections.services import capability
 from apps.connections.services.refresh import next_refresh_due
 from apps.platforms.errors import PlatformError
@@ -215,8 +216,7 @@ def oauth_start(
         created_at=now,
         expires_at=now + AuthorizationRequest.LIFETIME,
     )
-    return adapters.authorize_url(
-        platform=platform,
+    return provider_for(platform).authorize_url(
         state=request.state,
         verifier=request.pkce_verifier,
         # A reconnect must let the person pick the right account, not reuse a platform session.
@@ -324,7 +324,7 @@ def oauth_complete(*, platform: str, params: dict[str, str], session_key: str = 
     if not code:
         raise _refuse(request, Outcome.FAILED, "no code")
     try:
-        grant = adapters.exchange(platform=platform, code=code, verifier=request.pkce_verifier)
+        grant = provider_for(platform).exchange(code=code, verifier=request.pkce_verifier)
     except PlatformError as exc:
         raise _refuse(
             request, Outcome.FAILED, "exchange failed", f"{exc.message} ({exc.code})"
@@ -339,13 +339,8 @@ def _refuse_error_reply(
     """The platform sent the person back with an error instead of a code: no tokens exist."""
     if error != "access_denied":
         return _refuse(request, Outcome.FAILED, "platform error", error[:60])
-    personal = (
-        request.platform == Platform.INSTAGRAM
-        and reason == instagram_rules.NOT_PROFESSIONAL_ERROR_REASON
-    )
-    refusal = _refuse(
-        request, Outcome.DENIED, "personal account" if personal else "denied", reason[:60]
-    )
+    kind = provider_for(request.platform).refusal_for(error=error, error_reason=reason)
+    refusal = _refuse(request, Outcome.DENIED, kind or "denied", reason[:60])
     actor, actor_label = _actor(request)
     audit_record(
         action=AuditAction.CONNECTION_DENIED,
@@ -374,14 +369,12 @@ def _drop_grant(platform: str, access_token: str, *, revoke: bool) -> None:
     if not revoke:
         return
     try:
-        adapters.revoke(platform=platform, access_token=access_token)
+        provider_for(platform).revoke(access_token)
     except PlatformError:
         logger.info("Could not revoke a discarded %s grant", platform)
 
 
-def _refuse_after_grant(
-    request: AuthorizationRequest, grant: adapters.Grant, kind: str
-) -> NoReturn:
+def _refuse_after_grant(request: AuthorizationRequest, grant: Grant, kind: str) -> NoReturn:
     """We got tokens we will not keep: record the refusal, then drop them."""
     revoke = not _in_use(request.platform, grant.identity.external_id)
     actor, actor_label = _actor(request)
@@ -399,10 +392,11 @@ def _refuse_after_grant(
     raise refusal
 
 
-def _apply_grant(*, request: AuthorizationRequest, grant: adapters.Grant) -> OAuthResult:
+def _apply_grant(*, request: AuthorizationRequest, grant: Grant) -> OAuthResult:
     identity = grant.identity
-    if request.platform == Platform.INSTAGRAM and not identity.professional:
-        _refuse_after_grant(request, grant, "personal account")
+    refused = provider_for(request.platform).treats_as_refusal(identity)
+    if refused is not None:
+        _refuse_after_grant(request, grant, refused)
     existing = (
         LinkedAccount.objects.filter(platform=request.platform, external_id=identity.external_id)
         .exclude(state=State.DISCONNECTED)
@@ -440,7 +434,7 @@ def _apply_grant(*, request: AuthorizationRequest, grant: adapters.Grant) -> OAu
 
 @transaction.atomic
 def _link(
-    *, request: AuthorizationRequest, grant: adapters.Grant, target: LinkedAccount | None
+    *, request: AuthorizationRequest, grant: Grant, target: LinkedAccount | None
 ) -> OAuthResult:
     actor, actor_label = _actor(request)
     identity = grant.identity
@@ -477,7 +471,7 @@ def _link(
     # Checked at the next sweep: the capability probe finds bans and caps the grant can't show.
     account.next_check_at = now
     account.save(update_fields=["next_check_at"])
-    missing = sorted(adapters.PUBLISH_SCOPES[account.platform] - set(account.granted_scopes))
+    missing = sorted(provider_for(account.platform).publish_scopes - set(account.granted_scopes))
     if grant.scopes is not None and missing:
         account_set_capability(
             account=account,
@@ -590,7 +584,7 @@ def _record_reconnect(
 
 
 def _update_identity(
-    account: LinkedAccount, identity: adapters.Identity, scopes: frozenset[str] | None, now: Any
+    account: LinkedAccount, identity: Identity, scopes: frozenset[str] | None, now: Any
 ) -> None:
     account.handle = identity.handle[:150]
     account.display_name = identity.display_name[:200]
@@ -641,8 +635,8 @@ def oauth_confirm_mismatch(*, request_id: int, user: Any) -> OAuthResult:
         request.pending_credential = ""
         request.save(update_fields=["pending_credential"])
     scopes = pending.pop("scopes", None)
-    identity = adapters.Identity(**{k: v for k, v in pending.items() if k != "extra"})
-    grant = adapters.Grant(
+    identity = Identity(**{k: v for k, v in pending.items() if k != "extra"})
+    grant = Grant(
         tokens=TokenSet(
             access_token=token_data["access_token"],
             expires_in=token_data["expires_in"],

@@ -22,26 +22,19 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
-from apps.connections import adapters, vault
-from apps.connections.lifecycle import account_transition, can_transition, expiring_deadline
-from apps.connections.models import AccountAttempt, Credential, LinkedAccount, State
-from apps.connections.services.signals import account_apply_error, account_record_success
+from apps.connections import vault
+from apps.connections.lifecycle import account_transition, can_transition
+from apps.connections.models import REFRESHABLE, AccountAttempt, Credential, LinkedAccount, State
+from apps.connections.providers import all_providers, provider_for
+from apps.connections.services.failure_policy import account_apply_error, account_record_success
 from apps.platforms.errors import Category, PlatformError
 from apps.platforms.types import TokenSet
 
 logger = logging.getLogger(__name__)
 
 REFRESHED = "refreshed"
-# A TikTok access token is refreshed once less than this fraction of the lifetime actually
-# granted is left (PLATFORMS §1.3: 2 h or 24 h — never hard-coded): 30 min of a 2 h token,
-# 6 h of a 24 h one.
-TIKTOK_REFRESH_FRACTION = 0.25
-# Instagram long-lived tokens (60 days) can be refreshed once 24 h old (PLATFORMS §2.5); we do it
-# weekly, far ahead of the ~day-50 deadline.
-INSTAGRAM_REFRESH_AGE = timedelta(days=7)
-INSTAGRAM_MIN_AGE = timedelta(hours=24)
 MAX_BACKOFF = timedelta(hours=6)
-REFRESHABLE_STATES = (State.ACTIVE, State.REFRESH_FAILING)
+REFRESHABLE_STATES = tuple(REFRESHABLE)
 # How long a claimed refresh keeps other workers away (longer than any platform call takes).
 REFRESH_CLAIM = timedelta(minutes=2)
 
@@ -53,13 +46,10 @@ LOST_REPLY_REASON = (
 
 def next_refresh_due(account: LinkedAccount, credential: Credential) -> datetime | None:
     """When the stored token should next be refreshed, from what the platform granted."""
-    issued = credential.last_refreshed_at or credential.obtained_at
-    if adapters.reactive_refresh(account.platform):
-        if credential.access_expires_at is None:
-            return None
-        lifetime = credential.access_expires_at - issued
-        return credential.access_expires_at - lifetime * TIKTOK_REFRESH_FRACTION
-    return issued + INSTAGRAM_REFRESH_AGE
+    return provider_for(account.platform).next_refresh_due(
+        issued_at=credential.last_refreshed_at or credential.obtained_at,
+        access_expires_at=credential.access_expires_at,
+    )
 
 
 def backoff(failures: int) -> timedelta:
@@ -91,10 +81,14 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         if not force and due is not None and due > now:
             return "skipped: not due"
         issued = credential.last_refreshed_at or credential.obtained_at
-        if not adapters.reactive_refresh(account.platform) and now - issued < INSTAGRAM_MIN_AGE:
-            credential.next_refresh_at = issued + INSTAGRAM_MIN_AGE
+        not_before = provider_for(account.platform).refresh_not_before(issued)
+        if not_before is not None and now < not_before:
+            credential.next_refresh_at = not_before
             credential.save(update_fields=["next_refresh_at"])
-            return "skipped: Instagram tokens can be refreshed once they are 24 hours old"
+            return (
+                f"skipped: {account.get_platform_display()} accepts a refresh from "
+                f"{not_before:%d %b %H:%M} UTC"
+            )
         access_token = vault.access_token_of(credential)
         refresh_token = vault.refresh_token_of(credential)
         credential.refresh_claimed_until = now + REFRESH_CLAIM
@@ -128,7 +122,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         )
         credential.next_refresh_at = next_refresh_due(account, credential)
         credential.save(update_fields=["next_refresh_at"])
-        if account.expiring_notified_at and expiring_deadline(account) is None:
+        if account.expiring_notified_at and account.expiring_deadline() is None:
             # The refresh pushed the deadline away: that expiring episode is over.
             account.expiring_notified_at = None
             account.save(update_fields=["expiring_notified_at"])
@@ -151,9 +145,10 @@ def _call_platform(
     never took effect) or it is refused, and then only a reconnect helps — said as such.
     """
 
+    provider = provider_for(account.platform)
+
     def call() -> TokenSet:
-        return adapters.refresh(
-            platform=account.platform,
+        return provider.refresh(
             access_token=access_token,
             refresh_token=refresh_token,
             issued_at=issued,
@@ -286,7 +281,7 @@ def accounts_due_for_refresh(*, limit: int = 200) -> list[int]:
     (vault.call_with_fresh_bearer).
     """
     now = timezone.now()
-    reactive = [p for p in adapters.PUBLISH_SCOPES if adapters.reactive_refresh(p)]
+    reactive = [p.platform for p in all_providers() if p.reactive_refresh]
     needed = (
         ~Q(account__platform__in=reactive)
         | Q(account__state=State.REFRESH_FAILING)

@@ -25,10 +25,9 @@ from django.utils import timezone
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.common.logging import request_meta_var
-from apps.connections import vault
+from apps.connections import hooks, vault
 from apps.connections.lifecycle import account_transition, can_transition
 from apps.connections.models import LinkedAccount, Platform, State, WebhookEvent
-from apps.connections.services.disconnect import on_account_blocked
 from apps.platforms.instagram.signed_request import (
     FORM_FIELD,
     SignedRequest,
@@ -126,7 +125,7 @@ def tiktok_webhook_receive(*, raw_body: bytes, headers: Mapping[str, str]) -> We
     return WebhookOutcome(stored, duplicate)
 
 
-def _process_tiktok(stored: WebhookEvent, event: tiktok_webhooks.WebhookEvent) -> None:
+def _process_tiktok(stored: WebhookEvent, event: tiktok_webhooks.TikTokWebhook) -> None:
     result = "ignored"
     if event.event == tiktok_webhooks.AUTHORIZATION_REMOVED:
         reason_code = event.removal_reason
@@ -140,7 +139,8 @@ def _process_tiktok(stored: WebhookEvent, event: tiktok_webhooks.WebhookEvent) -
             issued_at=event.create_time or None,
         )
     elif event.event.startswith(("post.publish.", "video.")):
-        result = "stored for publishing"
+        account = _live_account(Platform.TIKTOK, external_id=event.user_openid)
+        result = hooks.publish_event_received(account=account, event=event)
     _processed(stored, result)
 
 
@@ -345,8 +345,8 @@ def _mark_revoked(
         actor_label=actor_label,
         data=data,
     )
-    cancelled = on_account_blocked(account=account, reason=reason)
-    return f"revoked; {cancelled} pending publish item(s) cancelled"
+    # Entering revoked_on_platform cancels the account's pending publish work (lifecycle).
+    return "revoked"
 
 
 def _processed(stored: WebhookEvent, result: str) -> None:

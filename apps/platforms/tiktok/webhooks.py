@@ -66,7 +66,7 @@ class WebhookPayloadError(Exception):
 
 
 @dataclass(frozen=True)
-class WebhookEvent:
+class TikTokWebhook:
     event: str
     client_key: str
     create_time: int
@@ -129,7 +129,7 @@ def verify_signature(
     return VerifiedSignature(timestamp=timestamp, replay_key=replay_key)
 
 
-def parse_event(raw_body: bytes) -> WebhookEvent:
+def parse_event(raw_body: bytes) -> TikTokWebhook:
     """The event in a verified body; `content` is a JSON string inside the JSON (§1.9)."""
     try:
         body = json.loads(raw_body)
@@ -151,7 +151,7 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
         create_time = int(body.get("create_time") or 0)
     except (TypeError, ValueError, OverflowError) as exc:
         raise WebhookPayloadError("create_time is not a number") from exc
-    return WebhookEvent(
+    return TikTokWebhook(
         event=str(body["event"]),
         client_key=str(body.get("client_key") or ""),
         create_time=create_time,

@@ -1,4 +1,5 @@
-"""PLATFORMS §4 as code: what a platform failure means for an account's state and capability.
+"""The failure policy: PLATFORMS §4 as code — what a platform failure means for an account's
+state and capability.
 
 One table, read by health checks, refreshes and (later) the publish pipeline, so "what does a
 190/460 mean" is answered in one place.
@@ -16,6 +17,7 @@ from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.connections.lifecycle import account_set_capability, account_transition, can_transition
 from apps.connections.models import Capability, LinkedAccount, State
+from apps.connections.providers import provider_for
 from apps.platforms.errors import AuthReason, Category, PlatformError
 
 # Codes that mean "the token is fine but this account may not post" (PLATFORMS §4.11).
@@ -66,8 +68,12 @@ def _verdict_for(error: PlatformError, *, during: str) -> Verdict:
             return Verdict(State.NEEDS_RECONNECT, error.message, Capability.POSTING_RESTRICTED)
         if reason == AuthReason.SCOPE_MISSING:
             return Verdict(State.NEEDS_RECONNECT, error.message, Capability.MISSING_SCOPE)
-        if reason == AuthReason.EXPIRED and during != "refresh" and error.platform == "tiktok":
-            # A TikTok access token expires daily; the refresh token fixes it (PLATFORMS §4.1).
+        if (
+            reason == AuthReason.EXPIRED
+            and during != "refresh"
+            and provider_for(error.platform).reactive_refresh
+        ):
+            # A short-lived access token expiring is routine; a refresh fixes it (PLATFORMS §4.1).
             return Verdict(State.REFRESH_FAILING, error.message)
         return Verdict(State.NEEDS_RECONNECT, error.message)
     if error.code in POSTING_RESTRICTED_CODES:

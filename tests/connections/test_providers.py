@@ -1,0 +1,55 @@
+"""One provider per platform (DESIGN §2 principle 8): the registry is complete, and connections
+code outside the providers names no platform."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from apps.connections.providers import PROVIDERS, all_providers, provider_for
+from apps.platforms.types import Platform
+
+CONNECTIONS = Path(__file__).resolve().parents[2] / "apps" / "connections"
+PLATFORM_WORDS = {p.value for p in Platform} | {p.label.lower() for p in Platform}
+
+
+def test_every_platform_has_exactly_one_provider():
+    assert set(PROVIDERS) == set(Platform)
+    for platform in Platform:
+        assert provider_for(platform).platform == platform
+        assert provider_for(str(platform)) is provider_for(platform)
+
+
+def test_every_provider_states_its_connection_rules():
+    for provider in all_providers():
+        assert provider.publish_scopes
+        assert isinstance(provider.reactive_refresh, bool)
+        assert isinstance(provider.probe_sees_bans, bool)
+        assert provider.expiry_warning.total_seconds() > 0
+        assert provider.expiry_end_field() in {"access_expires_at", "refresh_expires_at"}
+
+
+def _platform_literals(path: Path) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.lower() in PLATFORM_WORDS
+        ):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_connections_code_outside_the_providers_names_no_platform():
+    offenders = {}
+    for path in CONNECTIONS.rglob("*.py"):
+        relative = path.relative_to(CONNECTIONS)
+        if relative.parts[0] in {"providers", "migrations"}:
+            continue
+        if relative.as_posix() == "urls.py":
+            continue  # one fixed redirect URI per platform (DESIGN §10) is routing, not logic
+        literals = _platform_literals(path)
+        if literals:
+            offenders[relative.as_posix()] = literals
+    assert offenders == {}
