@@ -126,6 +126,8 @@ class LinkedAccount(models.Model):
     platform_revoke_done = models.BooleanField(default=False)
     platform_revoke_note = models.CharField(max_length=300, blank=True)
     revoke_attempts = models.PositiveIntegerField(default=0)
+    # When the sweep next hands out the platform revoke of a pending disconnect (backoff).
+    next_revoke_at = models.DateTimeField(null=True, blank=True)
     replaced_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

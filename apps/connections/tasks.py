@@ -7,9 +7,6 @@ lost by the broker is simply found again on the next sweep.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from django.utils import timezone
 
 from apps.common.jobs import enqueue
 from apps.connections.models import LinkedAccount, State
@@ -18,26 +15,20 @@ from apps.connections.services.notify import notify_account_problems
 
 logger = logging.getLogger(__name__)
 
-REVOKE_RETRY_AFTER = timedelta(minutes=5)
-
 
 def sweep() -> dict[str, int]:
     """Enqueue what is due: refreshes, health checks, platform revokes, expiry notices."""
     counts = {"refresh": 0, "check": 0, "revoke": 0, "notify": 0}
-    for account_id in refresh.accounts_due_for_refresh():
+    # Each kind of work is claimed by a conditional update before it is enqueued, so a second
+    # sweep (another cluster, or the next minute while the queue is backed up) doesn't hand it
+    # out again; a claim whose task was lost runs out and the work is handed out anew.
+    for account_id in refresh.claim_due_refreshes():
         enqueue("apps.connections.tasks.refresh_account", account_id)
         counts["refresh"] += 1
-    for account_id in health.accounts_due_for_check():
-        # Push the next check forward now so the next sweep doesn't enqueue it twice.
-        LinkedAccount.objects.filter(pk=account_id).update(
-            next_check_at=timezone.now() + health.check_interval()
-        )
+    for account_id in health.claim_due_checks():
         enqueue("apps.connections.tasks.check_account", account_id)
         counts["check"] += 1
-    retry_before = timezone.now() - REVOKE_RETRY_AFTER
-    for account_id in LinkedAccount.objects.filter(
-        state=State.DISCONNECT_PENDING, state_changed_at__lte=retry_before
-    ).values_list("pk", flat=True):
+    for account_id in disconnect.claim_due_revokes():
         enqueue(disconnect.REVOKE_TASK, account_id)
         counts["revoke"] += 1
     expiring = LinkedAccount.objects.filter(
@@ -50,7 +41,8 @@ def sweep() -> dict[str, int]:
 
 
 def refresh_account(account_id: int) -> str:
-    return refresh.account_refresh(account_id=account_id)
+    # Handed out by the sweep only once due and claimed (the claim moved next_refresh_at).
+    return refresh.account_refresh(account_id=account_id, force=True)
 
 
 def check_account(account_id: int) -> str:

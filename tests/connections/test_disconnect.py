@@ -95,7 +95,7 @@ def test_a_transient_revoke_failure_stays_pending_until_the_sweep_retries(
     with captured_tasks() as early:
         tasks.sweep()
     assert (REVOKE_TASK, (account.pk,)) not in early
-    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=7)):
         with captured_tasks() as later:
             tasks.sweep()
         assert run_revokes(later) == ["disconnected"]
@@ -160,3 +160,45 @@ def test_a_revoked_account_can_still_be_disconnected(sandbox, oauth, staff_membe
         "disconnect_pending",
         "disconnected",
     ]
+
+
+@pytest.mark.django_db
+def test_revoke_retries_back_off_and_each_is_handed_out_once(
+    client_obj, staff_member, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from apps.connections.providers import provider_for
+    from apps.platforms.errors import Category, PlatformError
+    from tests.connections.helpers import make_account, store_tokens
+
+    account = make_account(client_obj)
+    store_tokens(account)
+    down = PlatformError(
+        platform="tiktok", category=Category.TRANSIENT, code="internal_error", message="down"
+    )
+    start = timezone.now()
+    with mock.patch.object(provider_for("tiktok"), "revoke", side_effect=down):
+        with captured_tasks():
+            account_disconnect(account=account, actor=staff_member)
+        assert account_revoke_at_platform(account_id=account.pk) == "retry"  # attempt 1
+        account.refresh_from_db()
+        waits = [account.next_revoke_at - timezone.now()]
+        for attempt in (2, 3):
+            with time_machine.travel(account.next_revoke_at + timedelta(seconds=1)):
+                with captured_tasks() as first, django_capture_on_commit_callbacks(execute=True):
+                    tasks.sweep()
+                with captured_tasks() as second, django_capture_on_commit_callbacks(execute=True):
+                    tasks.sweep()  # another cluster, the same minute
+                assert first.count((REVOKE_TASK, (account.pk,))) == 1
+                assert (REVOKE_TASK, (account.pk,)) not in second
+                assert account_revoke_at_platform(account_id=account.pk) == "retry"
+                account.refresh_from_db()
+                waits.append(account.next_revoke_at - timezone.now())
+            assert account.revoke_attempts == attempt
+    # 5 minutes, then about 10, then 20: each wait doubles (with jitter), never every minute.
+    assert timedelta(minutes=4) <= waits[0] <= timedelta(minutes=6)
+    assert timedelta(minutes=8) <= waits[1] <= timedelta(minutes=12)
+    assert timedelta(minutes=16) <= waits[2] <= timedelta(minutes=24)
+    assert AccountAttempt.objects.filter(account=account, kind="revoke").count() == 3
+    assert start < account.next_revoke_at

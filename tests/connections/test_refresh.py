@@ -82,6 +82,8 @@ def test_the_sweep_enqueues_ids_only(client_obj, django_capture_on_commit_callba
     with captured_tasks() as again, django_capture_on_commit_callbacks(execute=True):
         tasks.sweep()
     assert ("apps.connections.tasks.check_account", (account.pk,)) not in again
+    # The refresh was claimed too: a second sweep (or cluster) doesn't hand it out again.
+    assert ("apps.connections.tasks.refresh_account", (account.pk,)) not in again
 
 
 @pytest.mark.django_db

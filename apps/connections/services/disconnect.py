@@ -4,7 +4,9 @@ is done. `disconnect_pending` is retried by a schedule until it reaches `disconn
 from __future__ import annotations
 
 import logging
+import random
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +22,18 @@ from apps.platforms.errors import Category, PlatformError
 logger = logging.getLogger(__name__)
 
 MAX_REVOKE_ATTEMPTS = 8
+# The revoke right after a disconnect is enqueued at once; the sweep retries failures after
+# 5 min, 10, 20, … (at most 6 h), with jitter, and hands each retry out once (a claim).
+FIRST_REVOKE_RETRY = timedelta(minutes=5)
+MAX_REVOKE_BACKOFF = timedelta(hours=6)
+REVOKE_CLAIM = timedelta(minutes=10)
+
+
+def revoke_backoff(attempts: int) -> timedelta:
+    base = FIRST_REVOKE_RETRY * (2 ** max(attempts - 1, 0))
+    return min(base, MAX_REVOKE_BACKOFF) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+
+
 REVOKE_TASK = "apps.connections.tasks.revoke_at_platform"
 
 
@@ -33,6 +47,8 @@ def account_disconnect(*, account: LinkedAccount, actor: Any) -> LinkedAccount:
     )
     if account.state in (State.DISCONNECT_PENDING, State.DISCONNECTED):
         return account  # a double click disconnects once
+    account.next_revoke_at = timezone.now() + REVOKE_CLAIM
+    account.save(update_fields=["next_revoke_at"])
     account_transition(
         account=account,
         to=State.DISCONNECT_PENDING,
@@ -123,7 +139,10 @@ def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
         f"{error.message}"
     )[:300]
     account.next_check_at = None
-    account.save(update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at"])
+    account.next_revoke_at = timezone.now() + revoke_backoff(account.revoke_attempts)
+    account.save(
+        update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at", "next_revoke_at"]
+    )
     logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
     return "retry"
 
@@ -164,7 +183,22 @@ def _finish(account: LinkedAccount, *, done: bool, note: str) -> str:
     return "disconnected"
 
 
-def pending_revokes() -> list[int]:
-    return list(
-        LinkedAccount.objects.filter(state=State.DISCONNECT_PENDING).values_list("pk", flat=True)
+def claim_due_revokes(*, limit: int = 200) -> list[int]:
+    """Pending disconnects whose platform revoke is due, each claimed for this sweep only.
+
+    The claim is a conditional update, so two sweeps (two clusters) never hand out the same
+    revoke; a claim whose task was lost expires and the revoke is handed out again.
+    """
+    now = timezone.now()
+    due = list(
+        LinkedAccount.objects.filter(state=State.DISCONNECT_PENDING, next_revoke_at__lte=now)
+        .order_by("next_revoke_at")
+        .values_list("pk", flat=True)[:limit]
     )
+    return [
+        pk
+        for pk in due
+        if LinkedAccount.objects.filter(pk=pk, next_revoke_at__lte=now).update(
+            next_revoke_at=now + REVOKE_CLAIM
+        )
+    ]

@@ -128,6 +128,19 @@ def _audit_check(account: LinkedAccount, actor: Any, *, ok: bool, code: str = ""
     )
 
 
+def claim_due_checks(*, limit: int = 200) -> list[int]:
+    """Accounts due for a check, each claimed by pushing its next check a full interval ahead
+    (a conditional update: one sweep wins); the check reschedules it when it runs."""
+    now = timezone.now()
+    return [
+        pk
+        for pk in accounts_due_for_check(limit=limit)
+        if LinkedAccount.objects.filter(pk=pk, next_check_at__lte=now).update(
+            next_check_at=now + check_interval()
+        )
+    ]
+
+
 def accounts_due_for_check(*, limit: int = 200) -> list[int]:
     now = timezone.now()
     return list(

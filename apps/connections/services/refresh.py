@@ -271,6 +271,19 @@ def refused_fresh_token(*, account_id: int, error: PlatformError) -> PlatformErr
     )
 
 
+def claim_due_refreshes(*, limit: int = 200) -> list[int]:
+    """Accounts due for a refresh, each claimed by moving its `next_refresh_at` past the claim
+    window (a conditional update: one sweep wins); the refresh sets the real next time."""
+    now = timezone.now()
+    return [
+        account_id
+        for account_id in accounts_due_for_refresh(limit=limit)
+        if Credential.objects.filter(account_id=account_id, next_refresh_at__lte=now).update(
+            next_refresh_at=now + REFRESH_CLAIM
+        )
+    ]
+
+
 def accounts_due_for_refresh(*, limit: int = 200) -> list[int]:
     """Accounts whose token should be refreshed now.
 
