@@ -42,15 +42,15 @@ def sweep() -> dict[str, int]:
 
 def refresh_account(account_id: int) -> str:
     # Handed out by the sweep only once due and claimed (the claim moved next_refresh_at).
-    return refresh.account_refresh(account_id=account_id, force=True)
+    return str(refresh.account_refresh(account_id=account_id, force=True))
 
 
 def check_account(account_id: int) -> str:
-    return health.account_check(account_id=account_id)
+    return str(health.account_check(account_id=account_id))
 
 
 def revoke_at_platform(account_id: int) -> str:
-    return disconnect.account_revoke_at_platform(account_id=account_id)
+    return str(disconnect.account_revoke_at_platform(account_id=account_id))
 
 
 def notify(account_id: int) -> list[str]:

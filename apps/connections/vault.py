@@ -104,7 +104,7 @@ def call_with_fresh_bearer(account: LinkedAccount, call: Callable[[str], T]) -> 
         credential.access_expires_at
         and credential.access_expires_at <= timezone.now() + EXPIRY_SKEW
     ):
-        refreshed = refresh.account_refresh(account_id=account.pk, force=True) == refresh.REFRESHED
+        refreshed = refresh.account_refresh(account_id=account.pk, force=True).ok
         credential = _load(account.pk)
     try:
         return call(access_token_of(credential))
@@ -113,7 +113,7 @@ def call_with_fresh_bearer(account: LinkedAccount, call: Callable[[str], T]) -> 
             if refreshed and _is_expired(error):
                 raise refresh.refused_fresh_token(account_id=account.pk, error=error) from None
             raise
-        if refresh.account_refresh(account_id=account.pk, force=True) != refresh.REFRESHED:
+        if not refresh.account_refresh(account_id=account.pk, force=True).ok:
             raise
     try:
         return call(access_token_of(_load(account.pk)))

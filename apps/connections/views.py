@@ -18,6 +18,7 @@ from apps.connections import selectors
 from apps.connections.forms import ConnectLinkForm
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State
+from apps.connections.outcomes import Outcome
 from apps.connections.services import disconnect, health, links, oauth, refresh
 
 
@@ -223,21 +224,20 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def _report_outcome(
     request: AuthedRequest,
     account: Any,
-    outcome: str,
+    outcome: Outcome,
     *,
-    ok: str,
     success: str,
     failure: str,
     verb: str,
 ) -> HttpResponse:
-    """Turn a service's outcome string into one message, then back to the account page."""
+    """Turn a service's outcome into one message, then back to the account page."""
     account.refresh_from_db()
-    if outcome == ok:
+    if outcome.ok:
         messages.success(request, success)
-    elif outcome.startswith("skipped"):
-        messages.info(request, f"Not {verb}: {outcome.removeprefix('skipped: ')}.")
+    elif outcome.skipped:
+        messages.info(request, f"Not {verb}: {outcome.detail}.")
     else:
-        messages.error(request, f"{failure}: {account.last_error_message or outcome}")
+        messages.error(request, f"{failure}: {account.last_error_message or outcome.detail}")
     return redirect("connections:account", pk=account.pk)
 
 
@@ -250,7 +250,6 @@ def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         account,
         outcome,
-        ok="ok",
         verb="checked",
         failure="The check failed",
         success="Checked just now: the platform accepts the connection.",
@@ -266,7 +265,6 @@ def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
         request,
         account,
         outcome,
-        ok="refreshed",
         verb="refreshed",
         failure="Refresh failed",
         success="The token was refreshed.",

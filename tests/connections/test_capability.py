@@ -40,14 +40,14 @@ def test_it_finds_a_tiktok_posting_ban_and_lifts_it_after_the_unban(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.action("tt-public", "ban_posting")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.state == State.ACTIVE  # the token is fine (PLATFORMS §4.11)
     assert account.publish_capability == Capability.POSTING_RESTRICTED
     assert account.capability_code == "permanent:spam_risk_user_banned_from_posting"
     assert "barred" in account.capability_reason
     sandbox.action("tt-public", "unban_posting")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.publish_capability == Capability.OK and account.capability_code == ""
     assert capability_trail(account) == ["posting_restricted", "ok"]
@@ -55,7 +55,7 @@ def test_it_finds_a_tiktok_posting_ban_and_lifts_it_after_the_unban(
 
 def test_it_records_what_creator_info_says(sandbox, oauth, staff_member, client_obj):
     account = connect(oauth, staff_member, client_obj, "tiktok", account="tt-short")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.capability_checked_at is not None
     assert account.capability_detail["max_video_post_duration_sec"] == 60
@@ -68,12 +68,12 @@ def test_it_finds_a_tiktok_daily_cap_and_lifts_it_when_creator_info_clears(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.action("tt-public", "exhaust_quota")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.publish_capability == Capability.QUOTA_EXHAUSTED
     assert account.capability_until is not None and account.capability_until > timezone.now()
     sandbox.action("tt-public", "reset_quota")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK
 
 
@@ -83,7 +83,7 @@ def test_it_finds_a_used_up_instagram_quota_with_its_end_and_looks_again_then(
     account = connect(oauth, staff_member, client_obj, "instagram")
     sandbox.action("ig-business", "exhaust_quota")
     before = timezone.now()
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.publish_capability == Capability.QUOTA_EXHAUSTED
     assert account.capability_detail["quota_total"] == account.capability_detail["quota_usage"]
@@ -92,7 +92,7 @@ def test_it_finds_a_used_up_instagram_quota_with_its_end_and_looks_again_then(
     assert account.capability_until <= timezone.now() + timedelta(hours=24)
     assert account.next_check_at <= account.capability_until + timedelta(minutes=1)
     sandbox.action("ig-business", "reset_quota")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.publish_capability == Capability.OK and account.capability_until is None
 
@@ -102,7 +102,7 @@ def test_a_cleared_checkpoint_and_a_reconnect_restore_publishing(
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
     sandbox.action("ig-business", "checkpoint")
-    assert account_check(account_id=account.pk) == "error: 190/459"
+    assert str(account_check(account_id=account.pk)) == "error: 190/459"
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert account.publish_capability == Capability.POSTING_RESTRICTED
@@ -113,7 +113,7 @@ def test_a_cleared_checkpoint_and_a_reconnect_restore_publishing(
     # check it schedules for the next sweep confirms.
     assert fresh(account).publish_capability == Capability.OK
     assert fresh(account).next_check_at <= timezone.now()
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.state == State.ACTIVE
     assert account.publish_capability == Capability.OK
@@ -132,10 +132,10 @@ def test_an_instagram_restriction_is_tested_again_once_its_window_passes(
         message="Instagram restricted this account.",
     )
     account_apply_error(account=fresh(account), error=restricted, during="publish")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.POSTING_RESTRICTED
     with time_machine.travel(timezone.now() + timedelta(hours=25)):
-        assert account_check(account_id=account.pk) == "ok"
+        assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK
 
 
@@ -148,7 +148,7 @@ def test_a_grant_without_the_publish_scope_is_not_probed_and_a_full_grant_restor
     assert fresh(account).publish_capability == Capability.MISSING_SCOPE
     # Creator info needs video.publish: asking would answer scope_not_authorized and wrongly
     # send a healthy account to needs_reconnect.
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.state == State.ACTIVE and account.publish_capability == Capability.MISSING_SCOPE
     assert account.capability_checked_at is None
@@ -168,10 +168,10 @@ def test_an_unaudited_app_can_publish_again_to_a_private_tiktok_account(
         message="Switchboard's TikTok app is not audited yet.",
     )
     account_apply_error(account=fresh(account), error=unaudited, during="publish")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.ACCOUNT_INELIGIBLE  # still public
     sandbox.action("tt-public", "make_private")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK
 
 
@@ -180,5 +180,5 @@ def test_an_unknown_capability_becomes_known_at_the_first_check(
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
     LinkedAccount.objects.filter(pk=account.pk).update(publish_capability=Capability.UNKNOWN)
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK

@@ -70,7 +70,7 @@ def test_an_auth_error_met_by_a_check_cancels(sandbox, oauth, staff_member, clie
     blocked.clear()
     account.refresh_from_db()
     account_transition(account=account, to=State.ACTIVE, reason="pretend it came back")
-    assert account_check(account_id=account.pk).startswith("error")
+    assert str(account_check(account_id=account.pk)).startswith("error")
     account.refresh_from_db()
     assert account.state == State.REVOKED_ON_PLATFORM
     assert blocked == [(account.pk, "cancel", State.REVOKED_ON_PLATFORM)]
@@ -80,7 +80,7 @@ def test_an_auth_error_met_by_a_check_cancels(sandbox, oauth, staff_member, clie
 def test_an_auth_error_met_by_a_refresh_pauses(sandbox, oauth, staff_member, client_obj, blocked):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.action("tt-public", "change_password")  # the refresh token dies (PLATFORMS §4.6)
-    assert account_refresh(account_id=account.pk, force=True).startswith("failed")
+    assert str(account_refresh(account_id=account.pk, force=True)).startswith("failed")
     account.refresh_from_db()
     assert account.state == State.NEEDS_RECONNECT
     assert blocked == [(account.pk, "pause", State.NEEDS_RECONNECT)]

@@ -38,7 +38,7 @@ def test_an_expired_tiktok_access_token_is_refreshed_and_the_account_stays_activ
     account = connect(oauth, staff_member, client_obj, "tiktok")
     old_access = vault.access_token_of(fresh(account).credential)
     sandbox.advance(hours=25)
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.state == State.ACTIVE and account.last_error_code == ""
     assert account.credential.last_refreshed_at is not None
@@ -51,7 +51,7 @@ def test_an_instagram_token_past_60_days_needs_a_reconnect(
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
     sandbox.advance(days=61)
-    assert account_check(account_id=account.pk) == "error: 190/463"
+    assert str(account_check(account_id=account.pk)) == "error: 190/463"
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert "expired" in account.state_reason.lower() or "reconnect" in account.state_reason.lower()
@@ -63,7 +63,7 @@ def test_an_expired_tiktok_refresh_token_needs_a_reconnect(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.advance(days=366)
-    assert account_check(account_id=account.pk).startswith("error:")
+    assert str(account_check(account_id=account.pk)).startswith("error:")
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert reconnect_code(account) == "invalid_grant"
@@ -76,12 +76,12 @@ def test_a_refresh_token_reused_after_rotation_needs_a_reconnect(
     account = connect(oauth, staff_member, client_obj, "tiktok")
     credential = fresh(account).credential
     stale = (vault.access_token_of(credential), vault.refresh_token_of(credential))
-    assert account_refresh(account_id=account.pk, force=True) == "refreshed"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "refreshed"
     # A stale copy of the old pair (e.g. restored from a backup) is put back and used.
     Credential.objects.filter(pk=credential.pk).update(
         access_token=vault.crypto.encrypt(stale[0]), refresh_token=vault.crypto.encrypt(stale[1])
     )
-    assert account_refresh(account_id=account.pk, force=True) == "failed: invalid_grant"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "failed: invalid_grant"
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert account.last_error_code == "invalid_grant"
@@ -92,13 +92,13 @@ def test_an_instagram_token_under_a_day_old_is_not_a_failure(
     sandbox, oauth, staff_member, client_obj
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
-    outcome = account_refresh(account_id=account.pk, force=True)
+    outcome = str(account_refresh(account_id=account.pk, force=True))
     assert outcome.startswith("skipped: Instagram accepts a refresh from ")
     account = fresh(account)
     assert account.state == State.ACTIVE and account.last_error_code == ""
     assert account.credential.refresh_failures == 0
     assert account.credential.next_refresh_at > timezone.now() + timedelta(hours=23)
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
 
 
 def test_an_instagram_token_the_platform_calls_too_young_is_not_a_failure(
@@ -110,7 +110,7 @@ def test_an_instagram_token_the_platform_calls_too_young_is_not_a_failure(
     Credential.objects.filter(account=account).update(
         obtained_at=timezone.now() - timedelta(hours=25)
     )
-    outcome = account_refresh(account_id=account.pk, force=True)
+    outcome = str(account_refresh(account_id=account.pk, force=True))
     assert outcome.startswith("failed:")
     account = fresh(account)
     assert account.state == State.ACTIVE
@@ -133,7 +133,7 @@ def test_it_moves_to_revoked_when_the_app_is_removed(
     assert account.state_reason
     change = StateChange.objects.get(account=account)
     assert change.actor_label == f"webhook:{platform}"
-    assert account_check(account_id=account.pk) == "skipped: account is revoked_on_platform"
+    assert str(account_check(account_id=account.pk)) == "skipped: account is revoked_on_platform"
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_a_changed_password_needs_a_reconnect(
 ):
     account = connect(oauth, staff_member, client_obj, platform)
     sandbox.action(sandbox_account, "change_password")
-    assert account_check(account_id=account.pk).startswith("error:")
+    assert str(account_check(account_id=account.pk)).startswith("error:")
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert reconnect_code(account) == code
@@ -157,7 +157,7 @@ def test_a_checkpoint_needs_a_reconnect_and_restricts_posting(
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
     sandbox.action("ig-business", "checkpoint")
-    assert account_check(account_id=account.pk) == "error: 190/459"
+    assert str(account_check(account_id=account.pk)) == "error: 190/459"
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert account.publish_capability == Capability.POSTING_RESTRICTED
@@ -169,7 +169,7 @@ def test_a_removed_scope_needs_a_reconnect_with_missing_scope(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.fault("tiktok.user_info", error="scope_not_authorized")
-    assert account_check(account_id=account.pk) == "error: scope_not_authorized"
+    assert str(account_check(account_id=account.pk)) == "error: scope_not_authorized"
     account = fresh(account)
     assert account.state == State.NEEDS_RECONNECT
     assert account.publish_capability == Capability.MISSING_SCOPE
@@ -188,14 +188,14 @@ def test_a_ban_from_posting_restricts_posting_and_keeps_the_account_active(
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.action("tt-public", "ban_posting")
     # The identity probe can't see a posting ban: the token is fine.
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     error = _publish_path_error(account)
     assert error.code == "spam_risk_user_banned_from_posting"
     account_apply_error(account=fresh(account), error=error, during="publish")
     account = fresh(account)
     assert account.state == State.ACTIVE
     assert account.publish_capability == Capability.POSTING_RESTRICTED
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.POSTING_RESTRICTED
 
 
@@ -216,14 +216,14 @@ def test_throttling_during_a_check_changes_no_state_and_records_the_error(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.fault("tiktok.user_info", error="rate_limit_exceeded")
-    assert account_check(account_id=account.pk) == "error: rate_limit_exceeded"
+    assert str(account_check(account_id=account.pk)) == "error: rate_limit_exceeded"
     account = fresh(account)
     assert account.state == State.ACTIVE
     assert account.last_error_code == "rate_limit_exceeded"
     assert "throttling" in account.last_error_message
     assert account.last_checked_at is not None
     sandbox.clear_faults()
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).last_error_code == ""
 
 
@@ -236,16 +236,16 @@ def test_throttling_during_a_refresh_backs_off_then_recovers(
         http_status=429,
         body={"error": "rate_limit_exceeded", "error_description": "slow down", "log_id": "x"},
     )
-    assert account_refresh(account_id=account.pk, force=True) == "failed: rate_limit_exceeded"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "failed: rate_limit_exceeded"
     account = fresh(account)
     assert account.state == State.REFRESH_FAILING
     assert account.credential.refresh_failures == 1
     retry_at = account.credential.next_refresh_at
     assert retry_at > timezone.now()
     sandbox.clear_faults()
-    assert account_refresh(account_id=account.pk) == "skipped: not due"
+    assert str(account_refresh(account_id=account.pk)) == "skipped: not due"
     with time_machine.travel(retry_at + timedelta(seconds=1)):
-        assert account_refresh(account_id=account.pk) == "refreshed"
+        assert str(account_refresh(account_id=account.pk)) == "refreshed"
     account = fresh(account)
     assert account.state == State.ACTIVE
     assert account.credential.refresh_failures == 0
@@ -260,13 +260,13 @@ def test_an_instagram_account_switched_to_personal_cannot_publish_until_switched
 ):
     account = connect(oauth, staff_member, client_obj, "instagram")
     sandbox.action("ig-business", "make_personal")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     account = fresh(account)
     assert account.state == State.ACTIVE  # the token is fine (PLATFORMS §4.18)
     assert account.publish_capability == Capability.ACCOUNT_INELIGIBLE
     assert "Switch to professional account" in account.capability_reason
     sandbox.action("ig-business", "make_business")
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK
     changes = AuditEvent.objects.filter(
         action="connection.capability_changed", target_id=str(account.pk)
@@ -283,9 +283,9 @@ def test_a_daily_cap_lifts_once_its_window_has_passed(sandbox, oauth, staff_memb
         capability_code="quota:9/2207042",
         capability_until=timezone.now() + timedelta(hours=2),
     )
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.QUOTA_EXHAUSTED  # still in the window
     sandbox.action("ig-business", "reset_quota")
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
-        assert account_check(account_id=account.pk) == "ok"
+        assert str(account_check(account_id=account.pk)) == "ok"
     assert fresh(account).publish_capability == Capability.OK

@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.connections import tasks, vault
+from apps.connections import outcomes, tasks, vault
 from apps.connections.models import AccountAttempt, Credential, LinkedAccount, State
 from apps.connections.providers import provider_for
 from apps.connections.services import refresh as refresh_service
@@ -93,7 +93,7 @@ def test_a_claimed_refresh_keeps_other_workers_away(client_obj):
     Credential.objects.filter(account=account).update(
         refresh_claimed_until=timezone.now() + timedelta(minutes=1)
     )
-    assert account_refresh(account_id=account.pk, force=True) == (
+    assert str(account_refresh(account_id=account.pk, force=True)) == (
         "skipped: another refresh is in progress"
     )
 
@@ -104,7 +104,7 @@ def test_a_rotated_pair_is_committed_and_the_old_refresh_token_is_refused(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     old_access, old_refresh = stored_pair(account)
-    assert account_refresh(account_id=account.pk, force=True) == "refreshed"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "refreshed"
     new_access, new_refresh = stored_pair(account)
     assert (new_access, new_refresh) != (old_access, old_refresh)
     credential = Credential.objects.get(account=account)
@@ -116,7 +116,7 @@ def test_a_rotated_pair_is_committed_and_the_old_refresh_token_is_refused(
         tiktok.refresh_tokens(refresh_token=old_refresh)
     assert refused.value.code == "invalid_grant"
     assert live_refresh_tokens(sandbox) == [new_refresh[:8] + "…"]
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
     assert LinkedAccount.objects.get(pk=account.pk).state == State.ACTIVE
 
 
@@ -130,11 +130,11 @@ def test_an_instagram_token_is_refreshed_once_a_day_old(sandbox, oauth, staff_me
         next_refresh_at=timezone.now() - timedelta(seconds=1),
     )
     assert accounts_due_for_refresh() == [account.pk]
-    assert account_refresh(account_id=account.pk) == "refreshed"
+    assert str(account_refresh(account_id=account.pk)) == "refreshed"
     after = Credential.objects.get(account=account)
     assert after.access_expires_at > timezone.now() + timedelta(days=59)
     assert after.next_refresh_at > timezone.now() + timedelta(days=6)
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
 
 
 # --- Two workers, one account (PostgreSQL) ---------------------------------------------------
@@ -146,7 +146,7 @@ django.setup()
 from apps.connections.services.refresh import account_refresh
 start_at = float(os.environ["START_AT"])
 time.sleep(max(0.0, start_at - time.time()))
-print(account_refresh(account_id=int(sys.argv[1]), force=True))
+print(str(account_refresh(account_id=int(sys.argv[1]), force=True)))
 """
 
 
@@ -208,7 +208,7 @@ def test_two_worker_processes_refreshing_at_once_leave_exactly_one_valid_pair(
     assert live_refresh_tokens(sandbox) == [new_refresh[:8] + "…"]
     with pytest.raises(PlatformError):
         tiktok.refresh_tokens(refresh_token=old_refresh)
-    assert account_check(account_id=account.pk) == "ok"
+    assert str(account_check(account_id=account.pk)) == "ok"
 
 
 # --- When to refresh: from the lifetime actually granted (DESIGN §5, PLATFORMS §1.3) ----------
@@ -257,7 +257,7 @@ def test_a_routine_refresh_is_an_attempt_row_not_an_audit_event(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     before = AuditEvent.objects.count()
-    assert account_refresh(account_id=account.pk, force=True) == "refreshed"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "refreshed"
     assert AuditEvent.objects.count() == before
     attempt = AccountAttempt.objects.get(account=account)
     assert attempt.kind == AccountAttempt.Kind.REFRESH
@@ -268,7 +268,7 @@ def test_a_failed_refresh_is_audited_and_recorded(sandbox, oauth, staff_member, 
     account = connect(oauth, staff_member, client_obj, "tiktok")
     # Twice: a 5xx leaves the outcome unknown, so the refresh asks once more at once.
     sandbox.fault("tiktok.token", error="server_error", times=2)
-    assert account_refresh(account_id=account.pk, force=True) == "failed: server_error"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "failed: server_error"
     assert AuditEvent.objects.filter(
         action="connection.refresh_failed", target_id=str(account.pk)
     ).exists()
@@ -285,7 +285,7 @@ def test_a_lost_refresh_reply_is_asked_again_at_once_and_said_plainly(
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.fault("tiktok.token", lost_response=True, times=1)
-    outcome = account_refresh(account_id=account.pk, force=True)
+    outcome = str(account_refresh(account_id=account.pk, force=True))
     assert outcome.startswith("failed: ")
     account.refresh_from_db()
     assert account.state == State.NEEDS_RECONNECT
@@ -303,7 +303,7 @@ def test_a_refresh_whose_first_reply_timed_out_before_acting_succeeds_on_the_sec
 ):
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.fault("tiktok.token", error="http_504", times=1)  # answered before any rotation
-    assert account_refresh(account_id=account.pk, force=True) == "refreshed"
+    assert str(account_refresh(account_id=account.pk, force=True)) == "refreshed"
     account.refresh_from_db()
     assert account.state == State.ACTIVE
 
@@ -317,7 +317,7 @@ def test_an_expired_answer_after_a_fresh_token_refreshes_once_then_needs_a_recon
     account = connect(oauth, staff_member, client_obj, "tiktok")
     sandbox.fault("tiktok.user_info", error="access_token_invalid")  # every time, forever
     before = AuditEvent.objects.count()
-    assert account_check(account_id=account.pk) == "error: access_token_invalid"
+    assert str(account_check(account_id=account.pk)) == "error: access_token_invalid"
     account.refresh_from_db()
     assert account.state == State.NEEDS_RECONNECT
     assert "just issued" in account.state_reason
@@ -348,7 +348,7 @@ def test_call_with_fresh_bearer_never_refreshes_twice(client_obj):
 
     with (
         mock.patch.object(
-            refresh_service, "account_refresh", return_value=refresh_service.REFRESHED
+            refresh_service, "account_refresh", return_value=outcomes.refreshed()
         ) as refreshed,
         pytest.raises(PlatformError) as raised,
     ):
@@ -370,6 +370,6 @@ def test_a_refresh_that_pushes_the_deadline_away_ends_the_expiring_episode(clien
     )
     renewed = TokenSet(access_token="IGQ.renewed", expires_in=60 * DAY)
     with mock.patch.object(provider_for("instagram"), "refresh", return_value=renewed):
-        assert account_refresh(account_id=account.pk, force=True) == "refreshed"
+        assert str(account_refresh(account_id=account.pk, force=True)) == "refreshed"
     account.refresh_from_db()
     assert account.expiring_notified_at is None

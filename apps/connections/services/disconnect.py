@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.jobs import enqueue
-from apps.connections import vault
+from apps.connections import outcomes, vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import AccountAttempt, LinkedAccount, State
+from apps.connections.outcomes import Outcome
 from apps.connections.providers import provider_for
 from apps.platforms.errors import Category, PlatformError
 
@@ -67,7 +68,7 @@ def _pending_account(account_id: int) -> LinkedAccount:
     )
 
 
-def account_revoke_at_platform(*, account_id: int) -> str:
+def account_revoke_at_platform(*, account_id: int) -> Outcome:
     """Revoke at the platform and delete our tokens; idempotent and safe to retry.
 
     The platform call runs outside any transaction: TikTok answers a revoke with an
@@ -77,7 +78,7 @@ def account_revoke_at_platform(*, account_id: int) -> str:
     with transaction.atomic():
         account = _pending_account(account_id)
         if account.state != State.DISCONNECT_PENDING:
-            return f"skipped: account is {account.state}"
+            return outcomes.skipped(f"account is {account.state}")
         try:
             token = vault.access_token_of(vault.locked_credential(account))
         except vault.NoCredential:
@@ -98,7 +99,7 @@ def account_revoke_at_platform(*, account_id: int) -> str:
     with transaction.atomic():
         account = _pending_account(account_id)
         if account.state != State.DISCONNECT_PENDING:
-            return f"skipped: account is {account.state}"
+            return outcomes.skipped(f"account is {account.state}")
         if failure is not None:
             return _revoke_failed(account, failure)
         name = account.get_platform_display()
@@ -115,7 +116,7 @@ def account_revoke_at_platform(*, account_id: int) -> str:
         return _finish(account, done=revoked, note=note)
 
 
-def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
+def _revoke_failed(account: LinkedAccount, error: PlatformError) -> Outcome:
     if error.category == Category.AUTH:
         # The platform no longer accepts the token: its side is already gone.
         return _finish(
@@ -144,7 +145,7 @@ def _revoke_failed(account: LinkedAccount, error: PlatformError) -> str:
         update_fields=["revoke_attempts", "platform_revoke_note", "next_check_at", "next_revoke_at"]
     )
     logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
-    return "retry"
+    return outcomes.retry()
 
 
 def _record_attempt(
@@ -168,7 +169,7 @@ def _record_attempt(
     attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
-def _finish(account: LinkedAccount, *, done: bool, note: str) -> str:
+def _finish(account: LinkedAccount, *, done: bool, note: str) -> Outcome:
     vault.credential_delete(account=account)
     account.platform_revoke_done = done
     account.platform_revoke_note = note[:300]
@@ -180,7 +181,7 @@ def _finish(account: LinkedAccount, *, done: bool, note: str) -> str:
         actor_label="system",
         data={"platform_side_done": done},
     )
-    return "disconnected"
+    return outcomes.disconnected()
 
 
 def claim_due_revokes(*, limit: int = 200) -> list[int]:

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
-from apps.connections import vault
+from apps.connections import outcomes, vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import LinkedAccount, State
+from apps.connections.outcomes import Outcome
 from apps.connections.providers import provider_for
 from apps.connections.services import capability
 from apps.connections.services.failure_policy import account_apply_error, account_record_success
@@ -45,7 +46,7 @@ def schedule_next_check(account: LinkedAccount) -> None:
     account.save(update_fields=["next_check_at"])
 
 
-def account_check(*, account_id: int, actor: Any = None) -> str:
+def account_check(*, account_id: int, actor: Any = None) -> Outcome:
     """Probe the platform with the account's token and move its state by PLATFORMS §4.
 
     Two calls: the cheapest identity call (is the token good, is it still the same account),
@@ -54,12 +55,12 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
     """
     account = LinkedAccount.objects.select_related("client").get(pk=account_id)
     if account.state not in CHECKABLE_STATES:
-        return f"skipped: account is {account.state}"
+        return outcomes.skipped(f"account is {account.state}")
     try:
         provider = provider_for(account.platform)
         probed = vault.call_with_fresh_bearer(account, provider.probe_identity)
     except vault.NoCredential:
-        return "skipped: no credential"
+        return outcomes.skipped("no credential")
     except PlatformError as error:
         with transaction.atomic():
             account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
@@ -68,7 +69,7 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
             account_apply_error(account=account, error=error, during="check")
             _audit_check(account, actor, ok=False, code=error.code)
             schedule_next_check(account)
-        return f"error: {error.code}"
+        return outcomes.check_failed(error.code)
     with transaction.atomic():
         account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
         if probed.external_id and probed.external_id != account.external_id:
@@ -79,7 +80,7 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
                     reason="The token now belongs to a different platform account",
                 )
             schedule_next_check(account)
-            return "error: identity changed"
+            return outcomes.check_failed("identity changed")
         account_record_success(account=account, actor=actor)
         capability.account_note_identity(account, professional=probed.professional)
         if actor is not None:
@@ -87,7 +88,7 @@ def account_check(*, account_id: int, actor: Any = None) -> str:
         schedule_next_check(account)
     if account.state == State.ACTIVE and capability.capability_probe_wanted(account):
         _check_capability(account)
-    return "ok"
+    return outcomes.checked()
 
 
 def _check_capability(account: LinkedAccount) -> None:

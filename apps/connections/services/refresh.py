@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
-from apps.connections import vault
+from apps.connections import outcomes, vault
 from apps.connections.lifecycle import account_transition, can_transition
 from apps.connections.models import REFRESHABLE, AccountAttempt, Credential, LinkedAccount, State
+from apps.connections.outcomes import Outcome
 from apps.connections.providers import all_providers, provider_for
 from apps.connections.services.failure_policy import account_apply_error, account_record_success
 from apps.platforms.errors import Category, PlatformError
@@ -32,7 +33,6 @@ from apps.platforms.types import TokenSet
 
 logger = logging.getLogger(__name__)
 
-REFRESHED = "refreshed"
 MAX_BACKOFF = timedelta(hours=6)
 REFRESHABLE_STATES = tuple(REFRESHABLE)
 # How long a claimed refresh keeps other workers away (longer than any platform call takes).
@@ -57,7 +57,7 @@ def backoff(failures: int) -> timedelta:
     return min(base, MAX_BACKOFF) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
 
 
-def account_refresh(*, account_id: int, force: bool = False) -> str:
+def account_refresh(*, account_id: int, force: bool = False) -> Outcome:
     """Refresh one account's tokens if due (or `force`). Returns what happened, for logs/UI.
 
     Three short steps, so no database transaction is open during the platform call (the sandbox
@@ -69,24 +69,24 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
     with transaction.atomic():
         account = LinkedAccount.objects.select_related("client").get(pk=account_id)
         if account.state not in REFRESHABLE_STATES:
-            return f"skipped: account is {account.state}"
+            return outcomes.skipped(f"account is {account.state}")
         try:
             credential = vault.locked_credential(account)
         except vault.NoCredential:
-            return "skipped: no credential"
+            return outcomes.skipped("no credential")
         now = timezone.now()
         if credential.refresh_claimed_until and credential.refresh_claimed_until > now:
-            return "skipped: another refresh is in progress"
+            return outcomes.skipped("another refresh is in progress")
         due = credential.next_refresh_at or next_refresh_due(account, credential)
         if not force and due is not None and due > now:
-            return "skipped: not due"
+            return outcomes.skipped("not due")
         issued = credential.last_refreshed_at or credential.obtained_at
         not_before = provider_for(account.platform).refresh_not_before(issued)
         if not_before is not None and now < not_before:
             credential.next_refresh_at = not_before
             credential.save(update_fields=["next_refresh_at"])
-            return (
-                f"skipped: {account.get_platform_display()} accepts a refresh from "
+            return outcomes.skipped(
+                f"{account.get_platform_display()} accepts a refresh from "
                 f"{not_before:%d %b %H:%M} UTC"
             )
         access_token = vault.access_token_of(credential)
@@ -104,7 +104,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
             try:
                 credential = vault.locked_credential(account)
             except vault.NoCredential:
-                return "skipped: the credential was deleted during the refresh"
+                return outcomes.skipped("the credential was deleted during the refresh")
             return _refresh_failed(account, credential, error)
     _finish_attempt(attempt, started, None)
     # Instagram returns no new refresh token: the long-lived token refreshes itself.
@@ -115,7 +115,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
         try:
             vault.locked_credential(account)
         except vault.NoCredential:
-            return "skipped: the credential was deleted during the refresh"
+            return outcomes.skipped("the credential was deleted during the refresh")
         now = timezone.now()
         credential = vault.credential_store(
             account=account, tokens=tokens, obtained_at=now, refreshed=True
@@ -128,7 +128,7 @@ def account_refresh(*, account_id: int, force: bool = False) -> str:
             account.save(update_fields=["expiring_notified_at"])
         if account.state in REFRESHABLE_STATES:
             account_record_success(account=account)
-    return REFRESHED
+    return outcomes.refreshed()
 
 
 class LostRefreshReply(PlatformError):
@@ -191,12 +191,14 @@ def _finish_attempt(attempt: AccountAttempt, started: float, error: PlatformErro
     attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
-def _refresh_failed(account: LinkedAccount, credential: Credential, error: PlatformError) -> str:
+def _refresh_failed(
+    account: LinkedAccount, credential: Credential, error: PlatformError
+) -> Outcome:
     credential.refresh_claimed_until = None
     if error.code == "token_too_young":
         credential.next_refresh_at = timezone.now() + timedelta(seconds=error.retry_after or 3600)
         credential.save(update_fields=["next_refresh_at", "refresh_claimed_until"])
-        return "skipped: token too young"
+        return outcomes.skipped("token too young")
     credential.refresh_failures += 1
     # Every failure waits before the next attempt; otherwise the sweep would repeat a refused
     # refresh every minute (auth failures leave the refreshable states anyway).
@@ -232,7 +234,7 @@ def _refresh_failed(account: LinkedAccount, credential: Credential, error: Platf
             data={"error_code": error.code, "failures": credential.refresh_failures},
         )
     logger.info("Refresh of account %s failed: %s", account.pk, error.code)
-    return f"failed: {error.code}"
+    return outcomes.failed(error.code)
 
 
 def refused_fresh_token(*, account_id: int, error: PlatformError) -> PlatformError:
