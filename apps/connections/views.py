@@ -103,15 +103,15 @@ def oauth_callback(request: HttpRequest, platform: str) -> HttpResponse:
     try:
         result = oauth.oauth_complete(platform=platform, params=params, session_key=session_key)
     except oauth.OAuthRefused as refused:
-        if refused.request is not None:
-            return _result_redirect(refused.request)
+        if refused.auth_request is not None:
+            return _result_redirect(refused.auth_request)
         return render(
             request,
             "connections/oauth_error.html",
             {"title": refused.title, "message": refused.message, "platform": platform},
             status=400,
         )
-    auth_request = result.request
+    auth_request = result.auth_request
     if auth_request.connect_link_id is not None:
         return _result_redirect(auth_request)
     if result.outcome == AuthorizationRequest.Outcome.MISMATCH:

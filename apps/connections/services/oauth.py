@@ -116,8 +116,8 @@ _RESULT_SALTS = {False: "switchboard.oauth-result.staff", True: "switchboard.oau
 class OAuthRefused(Exception):
     """The callback cannot be accepted; `message` is safe to show to whoever is there.
 
-    `request` is set when the refusal is stored on an AuthorizationRequest whose reply came from
-    the browser the attempt belongs to: the callback then redirects to its result page.
+    `auth_request` is set when the refusal is stored on an AuthorizationRequest whose reply came
+    from the browser the attempt belongs to: the callback then redirects to its result page.
     """
 
     def __init__(
@@ -125,18 +125,18 @@ class OAuthRefused(Exception):
         message: str,
         *,
         title: str = DEFAULT_TITLE,
-        request: AuthorizationRequest | None = None,
+        auth_request: AuthorizationRequest | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.title = title
-        self.request = request
+        self.auth_request = auth_request
 
 
 @dataclass(frozen=True)
 class OAuthResult:
     outcome: str
-    request: AuthorizationRequest
+    auth_request: AuthorizationRequest
     account: LinkedAccount | None
     message: str
 
@@ -145,17 +145,17 @@ class _LinkedConcurrently(Exception):
     """Another attempt linked the same platform account between our check and our insert."""
 
 
-def outcome_text(request: AuthorizationRequest) -> tuple[str, str]:
+def outcome_text(auth_request: AuthorizationRequest) -> tuple[str, str]:
     """Title and message for a stored outcome that is not a success (result pages)."""
-    kind, _, arg = request.outcome_detail.partition(": ")
+    kind, _, arg = auth_request.outcome_detail.partition(": ")
     title, text = _REFUSALS.get(kind, _UNKNOWN_REFUSAL)
-    return title, text.format(arg=arg, platform=request.get_platform_display())
+    return title, text.format(arg=arg, platform=auth_request.get_platform_display())
 
 
-def result_key(request: AuthorizationRequest) -> str:
-    """The unguessable name of the page that shows `request`'s outcome."""
-    salt = _RESULT_SALTS[request.connect_link_id is not None]
-    return signing.TimestampSigner(salt=salt).sign(str(request.pk))
+def result_key(auth_request: AuthorizationRequest) -> str:
+    """The unguessable name of the page that shows `auth_request`'s outcome."""
+    salt = _RESULT_SALTS[auth_request.connect_link_id is not None]
+    return signing.TimestampSigner(salt=salt).sign(str(auth_request.pk))
 
 
 def result_request(key: str, *, via_link: bool) -> AuthorizationRequest | None:
@@ -203,7 +203,7 @@ def oauth_start(
     ):
         raise ValueError("reconnect_of belongs to another client or platform.")
     now = timezone.now()
-    request = AuthorizationRequest.objects.create(
+    auth_request = AuthorizationRequest.objects.create(
         state=secrets.token_urlsafe(32),
         pkce_verifier=secrets.token_urlsafe(64)[:96],
         client=client,
@@ -217,8 +217,8 @@ def oauth_start(
         expires_at=now + AuthorizationRequest.LIFETIME,
     )
     return provider_for(platform).authorize_url(
-        state=request.state,
-        verifier=request.pkce_verifier,
+        state=auth_request.state,
+        verifier=auth_request.pkce_verifier,
         # A reconnect must let the person pick the right account, not reuse a platform session.
         force_login=reconnect_of is not None,
     )
@@ -236,119 +236,130 @@ def _consume(*, state: str, platform: str, session_key: str) -> AuthorizationReq
         )
     refusal: OAuthRefused | None = None
     with transaction.atomic():
-        request = (
+        auth_request = (
             AuthorizationRequest.objects.select_for_update(of=("self",))
             .select_related("client", "connect_link", "reconnect_of")
             .filter(state=state)
             .first()
         )
-        if request is None:
+        if auth_request is None:
             raise OAuthRefused(
                 "This sign-in reply doesn't match any connection we started. "
                 "Please start the connection again from Switchboard."
             )
-        if request.consumed_at is not None:
+        if auth_request.consumed_at is not None:
             raise OAuthRefused(
                 "This sign-in reply was already used. Start a new connection if needed."
             )
-        refusal = _binding_problem(request, platform=platform, session_key=session_key)
+        refusal = _binding_problem(auth_request, platform=platform, session_key=session_key)
         if refusal is None:
-            request.consumed_at = timezone.now()
-            request.save(update_fields=["consumed_at"])
+            auth_request.consumed_at = timezone.now()
+            auth_request.save(update_fields=["consumed_at"])
     if refusal is not None:
         raise refusal
-    return request
+    return auth_request
 
 
 def _binding_problem(
-    request: AuthorizationRequest, *, platform: str, session_key: str
+    auth_request: AuthorizationRequest, *, platform: str, session_key: str
 ) -> OAuthRefused | None:
-    """Why this reply may not complete `request` (recording the refusal), or None."""
-    if request.platform != platform:
+    """Why this reply may not complete `auth_request` (recording the refusal), or None."""
+    if auth_request.platform != platform:
         # Mix-up defence (RFC 9700 §4.4): the reply arrived on another platform's redirect.
-        return _refuse(request, Outcome.REFUSED, "wrong platform", shown=False)
-    if request.connect_link_id is not None:
-        link = ConnectLink.objects.select_for_update().get(pk=request.connect_link_id)
+        return _refuse(auth_request, Outcome.REFUSED, "wrong platform", shown=False)
+    if auth_request.connect_link_id is not None:
+        link = ConnectLink.objects.select_for_update().get(pk=auth_request.connect_link_id)
         if not link.is_open:
-            return _refuse(request, Outcome.REFUSED, "connect link", link.status)
-    elif not session_key or request.session_key_hash != AuthorizationRequest.hash_session_key(
+            return _refuse(auth_request, Outcome.REFUSED, "connect link", link.status)
+    elif not session_key or auth_request.session_key_hash != AuthorizationRequest.hash_session_key(
         session_key
     ):
-        return _refuse(request, Outcome.REFUSED, "other session", shown=False)
+        return _refuse(auth_request, Outcome.REFUSED, "other session", shown=False)
     # After the binding checks, so only the browser the attempt belongs to gets a result page.
-    if timezone.now() >= request.expires_at:
-        return _refuse(request, Outcome.FAILED, "expired")
+    if timezone.now() >= auth_request.expires_at:
+        return _refuse(auth_request, Outcome.FAILED, "expired")
     return None
 
 
-def _finish(request: AuthorizationRequest, outcome: str, detail: str = "", **fields: Any) -> None:
-    request.outcome = outcome
-    request.outcome_detail = detail[:300]
-    request.consumed_at = request.consumed_at or timezone.now()
+def _finish(
+    auth_request: AuthorizationRequest, outcome: str, detail: str = "", **fields: Any
+) -> None:
+    auth_request.outcome = outcome
+    auth_request.outcome_detail = detail[:300]
+    auth_request.consumed_at = auth_request.consumed_at or timezone.now()
     for name, value in fields.items():
-        setattr(request, name, value)
-    request.save(update_fields=["outcome", "outcome_detail", "consumed_at", *fields])
+        setattr(auth_request, name, value)
+    auth_request.save(update_fields=["outcome", "outcome_detail", "consumed_at", *fields])
 
 
 def _refuse(
-    request: AuthorizationRequest, outcome: str, kind: str, arg: str = "", *, shown: bool = True
+    auth_request: AuthorizationRequest,
+    outcome: str,
+    kind: str,
+    arg: str = "",
+    *,
+    shown: bool = True,
 ) -> OAuthRefused:
     """Store why the reply is not kept (a `_REFUSALS` kind) and build the refusal saying so.
 
     `shown=False` for replies that may come from someone else's browser (mix-up, another
     session): they get the message once, never a result page.
     """
-    _finish(request, outcome, f"{kind}: {arg}" if arg else kind)
-    title, message = outcome_text(request)
-    return OAuthRefused(message, title=title, request=request if shown else None)
+    _finish(auth_request, outcome, f"{kind}: {arg}" if arg else kind)
+    title, message = outcome_text(auth_request)
+    return OAuthRefused(message, title=title, auth_request=auth_request if shown else None)
 
 
-def _actor(request: AuthorizationRequest) -> tuple[Any, str | None]:
-    if request.connect_link_id is not None:
+def _actor(auth_request: AuthorizationRequest) -> tuple[Any, str | None]:
+    if auth_request.connect_link_id is not None:
         return None, "connect-link"
-    return request.initiated_by, None
+    return auth_request.initiated_by, None
 
 
 def oauth_complete(*, platform: str, params: dict[str, str], session_key: str = "") -> OAuthResult:
     """Handle the redirect back from the platform. Raises OAuthRefused with a clear message."""
-    request = _consume(state=params.get("state", ""), platform=platform, session_key=session_key)
+    auth_request = _consume(
+        state=params.get("state", ""), platform=platform, session_key=session_key
+    )
     error = params.get("error", "")
     if error:
         raise _refuse_error_reply(
-            request,
+            auth_request,
             error=error,
             reason=params.get("error_reason", ""),
             description=params.get("error_description", ""),
         )
     code = params.get("code", "")
     if not code:
-        raise _refuse(request, Outcome.FAILED, "no code")
+        raise _refuse(auth_request, Outcome.FAILED, "no code")
     try:
-        grant = provider_for(platform).exchange(code=code, verifier=request.pkce_verifier)
+        grant = provider_for(platform).exchange(code=code, verifier=auth_request.pkce_verifier)
     except PlatformError as exc:
         raise _refuse(
-            request, Outcome.FAILED, "exchange failed", f"{exc.message} ({exc.code})"
+            auth_request, Outcome.FAILED, "exchange failed", f"{exc.message} ({exc.code})"
         ) from None
-    return _apply_grant(request=request, grant=grant)
+    return _apply_grant(auth_request=auth_request, grant=grant)
 
 
 @transaction.atomic
 def _refuse_error_reply(
-    request: AuthorizationRequest, *, error: str, reason: str, description: str
+    auth_request: AuthorizationRequest, *, error: str, reason: str, description: str
 ) -> OAuthRefused:
     """The platform sent the person back with an error instead of a code: no tokens exist."""
     if error != "access_denied":
-        return _refuse(request, Outcome.FAILED, "platform error", error[:60])
-    kind = provider_for(request.platform).refusal_for(error=error, error_reason=reason)
-    refusal = _refuse(request, Outcome.DENIED, kind or "denied", reason[:60])
-    actor, actor_label = _actor(request)
+        return _refuse(auth_request, Outcome.FAILED, "platform error", error[:60])
+    kind = provider_for(auth_request.platform).refusal_for(error=error, error_reason=reason)
+    refusal = _refuse(auth_request, Outcome.DENIED, kind or "denied", reason[:60])
+    actor, actor_label = _actor(auth_request)
     audit_record(
         action=AuditAction.CONNECTION_DENIED,
         actor=actor,
         actor_label=actor_label,
-        client=request.client,
-        target=request.reconnect_of,
-        target_label=None if request.reconnect_of else f"{request.get_platform_display()} connect",
+        client=auth_request.client,
+        target=auth_request.reconnect_of,
+        target_label=None
+        if auth_request.reconnect_of
+        else f"{auth_request.get_platform_display()} connect",
         data={"error_reason": reason[:100], "error_description": description[:200]},
     )
     return refusal
@@ -374,44 +385,46 @@ def _drop_grant(platform: str, access_token: str, *, revoke: bool) -> None:
         logger.info("Could not revoke a discarded %s grant", platform)
 
 
-def _refuse_after_grant(request: AuthorizationRequest, grant: Grant, kind: str) -> NoReturn:
+def _refuse_after_grant(auth_request: AuthorizationRequest, grant: Grant, kind: str) -> NoReturn:
     """We got tokens we will not keep: record the refusal, then drop them."""
-    revoke = not _in_use(request.platform, grant.identity.external_id)
-    actor, actor_label = _actor(request)
+    revoke = not _in_use(auth_request.platform, grant.identity.external_id)
+    actor, actor_label = _actor(auth_request)
     with transaction.atomic():
-        refusal = _refuse(request, Outcome.REFUSED, kind)
+        refusal = _refuse(auth_request, Outcome.REFUSED, kind)
         audit_record(
             action=AuditAction.CONNECTION_REFUSED,
             actor=actor,
             actor_label=actor_label,
-            client=request.client,
-            target_label=f"{request.get_platform_display()} @{grant.identity.handle}",
+            client=auth_request.client,
+            target_label=f"{auth_request.get_platform_display()} @{grant.identity.handle}",
             data={"reason": kind, "revoke_at_platform": revoke},
         )
-    _drop_grant(request.platform, grant.tokens.access_token, revoke=revoke)
+    _drop_grant(auth_request.platform, grant.tokens.access_token, revoke=revoke)
     raise refusal
 
 
-def _apply_grant(*, request: AuthorizationRequest, grant: Grant) -> OAuthResult:
+def _apply_grant(*, auth_request: AuthorizationRequest, grant: Grant) -> OAuthResult:
     identity = grant.identity
-    refused = provider_for(request.platform).treats_as_refusal(identity)
+    refused = provider_for(auth_request.platform).treats_as_refusal(identity)
     if refused is not None:
-        _refuse_after_grant(request, grant, refused)
+        _refuse_after_grant(auth_request, grant, refused)
     existing = (
-        LinkedAccount.objects.filter(platform=request.platform, external_id=identity.external_id)
+        LinkedAccount.objects.filter(
+            platform=auth_request.platform, external_id=identity.external_id
+        )
         .exclude(state=State.DISCONNECTED)
         .first()
     )
-    if existing is not None and existing.client_id != request.client_id:
-        _refuse_after_grant(request, grant, "other client")
+    if existing is not None and existing.client_id != auth_request.client_id:
+        _refuse_after_grant(auth_request, grant, "other client")
     if existing is not None and existing.state == State.DISCONNECT_PENDING:
         # Its platform revoke is still to come and would end this new grant too.
-        _refuse_after_grant(request, grant, "disconnect pending")
-    reconnect_of = request.reconnect_of
+        _refuse_after_grant(auth_request, grant, "disconnect pending")
+    reconnect_of = auth_request.reconnect_of
     if reconnect_of is not None and reconnect_of.external_id != identity.external_id:
         with transaction.atomic():
             _finish(
-                request,
+                auth_request,
                 Outcome.MISMATCH,
                 "different account",
                 pending_identity={**identity.__dict__, "scopes": sorted(grant.scopes or [])},
@@ -419,24 +432,24 @@ def _apply_grant(*, request: AuthorizationRequest, grant: Grant) -> OAuthResult:
             )
             audit_record(
                 action=AuditAction.CONNECTION_MISMATCH,
-                actor=_actor(request)[0],
-                actor_label=_actor(request)[1],
-                client=request.client,
+                actor=_actor(auth_request)[0],
+                actor_label=_actor(auth_request)[1],
+                client=auth_request.client,
                 target=reconnect_of,
                 data={"expected": reconnect_of.handle, "received": identity.handle},
             )
-        return OAuthResult(Outcome.MISMATCH, request, reconnect_of, "")
+        return OAuthResult(Outcome.MISMATCH, auth_request, reconnect_of, "")
     try:
-        return _link(request=request, grant=grant, target=reconnect_of or existing)
+        return _link(auth_request=auth_request, grant=grant, target=reconnect_of or existing)
     except _LinkedConcurrently:
-        _refuse_after_grant(request, grant, "linked concurrently")
+        _refuse_after_grant(auth_request, grant, "linked concurrently")
 
 
 @transaction.atomic
 def _link(
-    *, request: AuthorizationRequest, grant: Grant, target: LinkedAccount | None
+    *, auth_request: AuthorizationRequest, grant: Grant, target: LinkedAccount | None
 ) -> OAuthResult:
-    actor, actor_label = _actor(request)
+    actor, actor_label = _actor(auth_request)
     identity = grant.identity
     now = timezone.now()
     if target is not None and target.state == State.DISCONNECTED:
@@ -445,11 +458,11 @@ def _link(
         try:
             with transaction.atomic():
                 account = LinkedAccount.objects.create(
-                    client=request.client,
-                    platform=request.platform,
+                    client=auth_request.client,
+                    platform=auth_request.platform,
                     external_id=identity.external_id,
                     connected_by=actor,
-                    connected_via_link=request.connect_link,
+                    connected_via_link=auth_request.connect_link,
                     connected_at=now,
                     state=State.ACTIVE,
                     state_reason="Connected",
@@ -496,8 +509,8 @@ def _link(
         _record_reconnect(
             account, before=before, missing=missing, actor=actor, actor_label=actor_label, at=now
         )
-    if request.connect_link_id is not None:
-        ConnectLink.objects.filter(pk=request.connect_link_id).update(
+    if auth_request.connect_link_id is not None:
+        ConnectLink.objects.filter(pk=auth_request.connect_link_id).update(
             used_at=now, used_account=account
         )
         audit_record(
@@ -507,9 +520,9 @@ def _link(
             client=account.client,
             target=account,
         )
-    _finish(request, outcome, "", result_account=account)
+    _finish(auth_request, outcome, "", result_account=account)
     verb = "connected" if outcome == Outcome.CONNECTED else "reconnected"
-    return OAuthResult(outcome, request, account, f"{account.label} is {verb}.")
+    return OAuthResult(outcome, auth_request, account, f"{account.label} is {verb}.")
 
 
 def _record_reconnect(
@@ -621,19 +634,19 @@ MISMATCH_CONFIRM_WINDOW = AuthorizationRequest.LIFETIME * 3
 def oauth_confirm_mismatch(*, request_id: int, user: Any) -> OAuthResult:
     """The person confirmed the different account: link it as a new account (DESIGN §5)."""
     with transaction.atomic():
-        request = (
+        auth_request = (
             AuthorizationRequest.objects.select_for_update(of=("self",))
             .select_related("client", "reconnect_of")
             .get(pk=request_id)
         )
-        if not request.pending_credential:
+        if not auth_request.pending_credential:
             raise OAuthRefused("This choice was already made.")
-        if timezone.now() > request.created_at + MISMATCH_CONFIRM_WINDOW:
+        if timezone.now() > auth_request.created_at + MISMATCH_CONFIRM_WINDOW:
             raise OAuthRefused("This choice expired. Please reconnect again.")
-        pending = dict(request.pending_identity)
-        token_data = json.loads(crypto.decrypt(request.pending_credential))
-        request.pending_credential = ""
-        request.save(update_fields=["pending_credential"])
+        pending = dict(auth_request.pending_identity)
+        token_data = json.loads(crypto.decrypt(auth_request.pending_credential))
+        auth_request.pending_credential = ""
+        auth_request.save(update_fields=["pending_credential"])
     scopes = pending.pop("scopes", None)
     identity = Identity(**{k: v for k, v in pending.items() if k != "extra"})
     grant = Grant(
@@ -648,44 +661,46 @@ def oauth_confirm_mismatch(*, request_id: int, user: Any) -> OAuthResult:
         scopes=frozenset(scopes) if scopes is not None else None,
     )
     existing = (
-        LinkedAccount.objects.filter(platform=request.platform, external_id=identity.external_id)
+        LinkedAccount.objects.filter(
+            platform=auth_request.platform, external_id=identity.external_id
+        )
         .exclude(state=State.DISCONNECTED)
         .first()
     )
-    if existing is not None and existing.client_id != request.client_id:
-        _refuse_after_grant(request, grant, "other client")
+    if existing is not None and existing.client_id != auth_request.client_id:
+        _refuse_after_grant(auth_request, grant, "other client")
     try:
-        return _link(request=request, grant=grant, target=existing)
+        return _link(auth_request=auth_request, grant=grant, target=existing)
     except _LinkedConcurrently:
-        _refuse_after_grant(request, grant, "linked concurrently")
+        _refuse_after_grant(auth_request, grant, "linked concurrently")
 
 
 def oauth_cancel_mismatch(*, request_id: int, user: Any) -> None:
     """Discard a mismatching grant, audited. Its tokens are revoked at the platform only when
     no live link uses the account that came back (DESIGN §5)."""
     with transaction.atomic():
-        request = (
+        auth_request = (
             AuthorizationRequest.objects.select_for_update(of=("self",))
             .select_related("client", "reconnect_of")
             .get(pk=request_id)
         )
-        ciphertext = request.pending_credential
+        ciphertext = auth_request.pending_credential
         if not ciphertext:
             return  # already decided (a double click)
-        received = dict(request.pending_identity)
-        revoke = not _in_use(request.platform, str(received.get("external_id", "")))
-        request.pending_credential = ""
-        request.save(update_fields=["pending_credential"])
+        received = dict(auth_request.pending_identity)
+        revoke = not _in_use(auth_request.platform, str(received.get("external_id", "")))
+        auth_request.pending_credential = ""
+        auth_request.save(update_fields=["pending_credential"])
         audit_record(
             action=AuditAction.CONNECTION_MISMATCH_CANCELLED,
             actor=user,
-            client=request.client,
-            target=request.reconnect_of,
+            client=auth_request.client,
+            target=auth_request.reconnect_of,
             data={
-                "expected": request.reconnect_of.handle if request.reconnect_of else "",
+                "expected": auth_request.reconnect_of.handle if auth_request.reconnect_of else "",
                 "received": str(received.get("handle", "")),
                 "revoke_at_platform": revoke,
             },
         )
     token = json.loads(crypto.decrypt(ciphertext))["access_token"]
-    _drop_grant(request.platform, token, revoke=revoke)
+    _drop_grant(auth_request.platform, token, revoke=revoke)
