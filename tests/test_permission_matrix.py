@@ -258,12 +258,6 @@ def test_every_object_url_has_a_row():
     assert not missing, f"Add these URLs to the permission matrix: {sorted(missing)}"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Each case creates five staff users; the production hasher would make that seconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(admin_user, manager, staff_member, outsider, other_manager, client_obj) -> dict[str, Any]:
     return {

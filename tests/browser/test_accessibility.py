@@ -32,11 +32,6 @@ WIDTHS = [1280, 390]
 DAY = 24 * 3600
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def link_path(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 

@@ -28,11 +28,6 @@ SHOTS = Path("/tmp/switchboard-shots")
 HANDLES = {"tiktok": "@sbx.creator", "instagram": "@sbx_business"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -131,3 +131,12 @@ def test_forms_may_redirect_only_to_ourselves_and_the_platforms_consent_pages():
         "https://www.instagram.com",
         "https://www.tiktok.com",
     ], result.stderr
+
+
+def test_only_the_tests_use_the_fast_password_hasher(settings):
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("PBKDF2PasswordHasher")

@@ -89,9 +89,3 @@ def oauth(sandbox: Sandbox) -> Callable[..., Any]:
         return http.get(callback_path(grant["redirect"]))
 
     return run
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Every test here creates three staff users; the production hasher costs ~0.3 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
