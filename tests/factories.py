@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.clients.models import Client, ClientMembership
+from apps.connections import vault
+from apps.connections.models import Capability, ConnectLink, Credential, LinkedAccount, State
+from apps.platforms.types import Platform, TokenSet
 from apps.staff.models import Role, User
+
+DAY = 24 * 3600
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -41,3 +49,62 @@ class MembershipFactory(factory.django.DjangoModelFactory[ClientMembership]):
 
     client = factory.SubFactory(ClientFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class LinkedAccountFactory(factory.django.DjangoModelFactory[LinkedAccount]):
+    """A linked account written straight to the database (no platform involved)."""
+
+    class Meta:
+        model = LinkedAccount
+
+    client = factory.SubFactory(ClientFactory)
+    platform = Platform.TIKTOK
+    external_id = factory.Sequence(lambda n: f"platform-account-{n}")
+    handle = "brand"
+    state = State.ACTIVE
+    publish_capability = Capability.OK
+
+
+class CredentialFactory(factory.django.DjangoModelFactory[Credential]):
+    """Encrypted tokens for an account, stored through the vault like a real grant.
+
+    `access`/`refresh` are the plaintext tokens; lifetimes are seconds from `obtained_at`.
+    """
+
+    class Meta:
+        model = Credential
+
+    account = factory.SubFactory(LinkedAccountFactory)
+    access = "act.test"
+    refresh: str | None = "rft.test"
+    expires_in: int | None = DAY
+    refresh_expires_in: int | None = 365 * DAY
+    obtained_at = None
+
+    @classmethod
+    def _create(cls, model_class: type[Credential], *args: Any, **kwargs: Any) -> Credential:
+        return vault.credential_store(
+            account=kwargs["account"],
+            tokens=TokenSet(
+                access_token=kwargs["access"],
+                expires_in=kwargs["expires_in"],
+                refresh_token=kwargs["refresh"],
+                refresh_expires_in=kwargs["refresh_expires_in"],
+            ),
+            obtained_at=kwargs["obtained_at"],
+        )
+
+
+class ConnectLinkFactory(factory.django.DjangoModelFactory[ConnectLink]):
+    """An open connect link; the plaintext token is on `link.token` (the database keeps a hash)."""
+
+    class Meta:
+        model = ConnectLink
+        exclude = ("token",)
+
+    client = factory.SubFactory(ClientFactory)
+    platform = Platform.TIKTOK
+    token = factory.Sequence(lambda n: f"connect-link-token-{n}")
+    token_hash = factory.LazyAttribute(lambda o: ConnectLink.hash_token(o.token))
+    created_by = factory.SubFactory(UserFactory, role=Role.MANAGER)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + ConnectLink.DEFAULT_LIFETIME)

@@ -16,10 +16,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.clients.models import ClientMembership
-from apps.connections.models import AuthorizationRequest, ConnectLink, LinkedAccount
+from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
 from apps.staff.models import Invitation
+from tests.factories import ConnectLinkFactory, LinkedAccountFactory
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
 
@@ -172,9 +173,7 @@ def _connect(w: dict[str, Any]) -> dict[str, Any]:
 
 def _make_account(w: dict[str, Any]) -> LinkedAccount:
     # No credential: even a role that passes the check cannot reach the platform from here.
-    return LinkedAccount.objects.create(
-        client=w["client"], platform="tiktok", external_id="open-matrix", handle="matrix"
-    )
+    return LinkedAccountFactory(client=w["client"], external_id="open-matrix", handle="matrix")
 
 
 def _account(w: dict[str, Any]) -> dict[str, Any]:
@@ -182,13 +181,7 @@ def _account(w: dict[str, Any]) -> dict[str, Any]:
 
 
 def _connect_link(w: dict[str, Any]) -> dict[str, Any]:
-    link = ConnectLink.objects.create(
-        client=w["client"],
-        platform="instagram",
-        token_hash=ConnectLink.hash_token("matrix-token"),
-        created_by=w["manager"],
-        expires_at=timezone.now() + timedelta(days=7),
-    )
+    link = ConnectLinkFactory(client=w["client"], platform="instagram", created_by=w["manager"])
     return {"pk": link.pk}
 
 

@@ -22,8 +22,7 @@ from apps.connections.services.links import connect_link_create, connect_link_re
 from apps.staff.models import Role
 from apps.staff.services import invitation_create, user_deactivate
 from tests.browser.conftest import assert_accessible
-from tests.connections.helpers import make_account, store_tokens
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, CredentialFactory, LinkedAccountFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +54,9 @@ def seeded(admin_user, manager, staff_member, client_obj, settings) -> dict[str,
         fields.setdefault("last_ok_at", now - timedelta(minutes=5))
         fields.setdefault("display_name", handle.title())
         fields.setdefault("granted_scopes", ["user.info.basic", "video.publish"])
-        return make_account(client, platform, handle=handle, external_id=handle, **fields)
+        return LinkedAccountFactory(
+            client=client, platform=platform, handle=handle, external_id=handle, **fields
+        )
 
     accounts = {
         "active": account(client_obj, "tiktok", "northwind", state_reason="Connected"),
@@ -102,9 +103,9 @@ def seeded(admin_user, manager, staff_member, client_obj, settings) -> dict[str,
             disconnected_at=now - timedelta(days=3),
         ),
     }
-    store_tokens(accounts["active"], refresh_expires_in=5 * DAY)  # expiring
-    store_tokens(accounts["missing_scope"], refresh=None, expires_in=50 * DAY)
-    store_tokens(accounts["refresh_failing"])
+    CredentialFactory(account=accounts["active"], refresh_expires_in=5 * DAY)  # expiring
+    CredentialFactory(account=accounts["missing_scope"], refresh=None, expires_in=50 * DAY)
+    CredentialFactory(account=accounts["refresh_failing"])
 
     _, open_url = connect_link_create(
         client=client_obj, platform="tiktok", actor=manager, email="owner@northwind.example"

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from apps.connections.models import State
-from tests.connections.helpers import make_account
+from tests.factories import LinkedAccountFactory
 
 
 def state_section(body: str) -> str:
@@ -30,7 +30,7 @@ def http(staff_member) -> HttpClient:
     ("state", "every"), [(State.DISCONNECT_PENDING, "3s"), (State.REFRESH_FAILING, "30s")]
 )
 def test_it_polls_its_own_state_while_the_system_acts(http, client_obj, state, every):
-    account = make_account(client_obj, state=state)
+    account = LinkedAccountFactory(client=client_obj, state=state)
     path = f"/connections/{account.pk}/"
 
     section = state_section(http.get(path).content.decode())
@@ -47,7 +47,7 @@ def test_it_polls_its_own_state_while_the_system_acts(http, client_obj, state, e
     [State.ACTIVE, State.NEEDS_RECONNECT, State.REVOKED_ON_PLATFORM, State.DISCONNECTED],
 )
 def test_it_does_not_poll_a_settled_state(http, client_obj, state):
-    account = make_account(client_obj, state=state)
+    account = LinkedAccountFactory(client=client_obj, state=state)
 
     body = http.get(f"/connections/{account.pk}/").content.decode()
 

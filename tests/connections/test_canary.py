@@ -23,7 +23,8 @@ from apps.connections.services.refresh import account_refresh
 from apps.platforms.errors import PlatformError
 from apps.platforms.instagram import client as instagram
 from apps.platforms.tiktok import client as tiktok
-from tests.connections.helpers import captured_tasks, connect, make_account, store_tokens
+from tests.connections.helpers import captured_tasks, connect
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 # Log records written by the sandbox itself (it plays the platform, whose own logs naturally
 # see the tokens it issued) are not ours.
@@ -111,8 +112,8 @@ def test_tokens_never_reach_error_messages(sandbox, client_obj, caplog):
     caplog.set_level(logging.DEBUG)
     canary = f"act.CANARY-{uuid.uuid4()}"
     refresh_canary = f"rft.CANARY-{uuid.uuid4()}"
-    account = make_account(client_obj, "tiktok", external_id="canary")
-    store_tokens(account, access=canary, refresh=refresh_canary)
+    account = LinkedAccountFactory(client=client_obj, platform="tiktok", external_id="canary")
+    CredentialFactory(account=account, access=canary, refresh=refresh_canary)
     secrets = {canary, refresh_canary}
     # The platform refuses the planted tokens: the check, the refresh and a direct call fail.
     assert str(account_check(account_id=account.pk)).startswith("error:")
@@ -142,8 +143,10 @@ def test_rotate_token_keys_re_encrypts_every_credential_with_the_newest_key(clie
     old_keys = list(settings.TOKEN_ENCRYPTION_KEYS)
     stored = {}
     for n in range(3):
-        account = make_account(client_obj, external_id=f"rot-{n}")
-        store_tokens(account, access=f"act.rot-{n}", refresh=None if n == 2 else f"rft.rot-{n}")
+        account = LinkedAccountFactory(client=client_obj, external_id=f"rot-{n}")
+        CredentialFactory(
+            account=account, access=f"act.rot-{n}", refresh=None if n == 2 else f"rft.rot-{n}"
+        )
         stored[account.pk] = (f"act.rot-{n}", "" if n == 2 else f"rft.rot-{n}")
     new_key = Fernet.generate_key().decode()
     settings.TOKEN_ENCRYPTION_KEYS = [new_key, *old_keys]

@@ -25,6 +25,7 @@ from apps.connections.services.disconnect import (
     account_revoke_at_platform,
 )
 from tests.connections.helpers import captured_tasks, connect
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -172,10 +173,9 @@ def test_revoke_retries_back_off_and_each_is_handed_out_once(
 
     from apps.connections.providers import provider_for
     from apps.platforms.errors import Category, PlatformError
-    from tests.connections.helpers import make_account, store_tokens
 
-    account = make_account(client_obj)
-    store_tokens(account)
+    account = LinkedAccountFactory(client=client_obj)
+    CredentialFactory(account=account)
     down = PlatformError(
         platform="tiktok", category=Category.TRANSIENT, code="internal_error", message="down"
     )

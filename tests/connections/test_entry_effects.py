@@ -15,7 +15,8 @@ from apps.connections.models import State
 from apps.connections.services.disconnect import account_disconnect
 from apps.connections.services.health import account_check
 from apps.connections.services.refresh import account_refresh
-from tests.connections.helpers import captured_tasks, connect, make_account
+from tests.connections.helpers import captured_tasks, connect
+from tests.factories import LinkedAccountFactory
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_the_effects_table_covers_the_states_that_block_publishing():
 
 @pytest.mark.django_db
 def test_a_transition_into_a_blocking_state_calls_the_handler_once(client_obj, blocked):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     account_transition(account=account, to=State.REFRESH_FAILING, reason="x")
     assert blocked == []  # refresh_failing doesn't block: the system retries
     account_transition(account=account, to=State.NEEDS_RECONNECT, reason="x")

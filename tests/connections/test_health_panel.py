@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.connections.models import Capability, LinkedAccount, State
 from apps.connections.selectors import health_counts
-from tests.connections.helpers import make_account, store_tokens
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 DAY = 24 * 3600
 MISSING = "TikTok didn't grant video.publish: reconnect and allow posting videos."
@@ -46,8 +46,8 @@ def http(staff_member) -> HttpClient:
 
 @pytest.mark.django_db
 def test_it_says_an_active_account_is_listed_for_its_missing_permission(http, client_obj):
-    account = make_account(
-        client_obj,
+    account = LinkedAccountFactory(
+        client=client_obj,
         state=State.ACTIVE,
         state_reason="Connected by Sam Staff",
         publish_capability=Capability.MISSING_SCOPE,
@@ -66,8 +66,8 @@ def test_it_says_an_active_account_is_listed_for_its_missing_permission(http, cl
 
 @pytest.mark.django_db
 def test_it_gives_both_reasons_when_state_and_capability_are_wrong(http, client_obj):
-    account = make_account(
-        client_obj,
+    account = LinkedAccountFactory(
+        client=client_obj,
         state=State.REFRESH_FAILING,
         state_reason="TikTok answered 503; retrying",
         publish_capability=Capability.QUOTA_EXHAUSTED,
@@ -84,12 +84,14 @@ def test_it_gives_both_reasons_when_state_and_capability_are_wrong(http, client_
 @pytest.mark.django_db
 def test_it_says_when_an_account_is_listed_for_stale_or_expiring_evidence(http, client_obj):
     now = timezone.now()
-    stale = make_account(client_obj, handle="stale", last_ok_at=now - timedelta(hours=30))
-    never_checked = make_account(
-        client_obj, handle="never", connected_at=now - timedelta(days=2), last_ok_at=None
+    stale = LinkedAccountFactory(
+        client=client_obj, handle="stale", last_ok_at=now - timedelta(hours=30)
     )
-    expiring = make_account(client_obj, handle="expiring", last_ok_at=now)
-    store_tokens(expiring, refresh_expires_in=5 * DAY)
+    never_checked = LinkedAccountFactory(
+        client=client_obj, handle="never", connected_at=now - timedelta(days=2), last_ok_at=None
+    )
+    expiring = LinkedAccountFactory(client=client_obj, handle="expiring", last_ok_at=now)
+    CredentialFactory(account=expiring, refresh_expires_in=5 * DAY)
 
     body = panel(http)
 
@@ -102,8 +104,8 @@ def test_it_says_when_an_account_is_listed_for_stale_or_expiring_evidence(http, 
 
 @pytest.mark.django_db
 def test_a_healthy_account_is_not_listed(http, client_obj):
-    account = make_account(client_obj, last_ok_at=timezone.now())
-    store_tokens(account)
+    account = LinkedAccountFactory(client=client_obj, last_ok_at=timezone.now())
+    CredentialFactory(account=account)
 
     assert attention_item(panel(http), account) == ""
 
@@ -121,7 +123,9 @@ def test_the_header_counts_revoked_and_reconnect_accounts_but_not_as_active(
             State.DISCONNECTED,
         ]
     ):
-        make_account(client_obj, state=state, external_id=f"acct-{i}", last_ok_at=timezone.now())
+        LinkedAccountFactory(
+            client=client_obj, state=state, external_id=f"acct-{i}", last_ok_at=timezone.now()
+        )
 
     body = html.unescape(panel(http))
 

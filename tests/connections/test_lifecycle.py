@@ -21,7 +21,8 @@ from apps.connections.lifecycle import (
 from apps.connections.models import Capability, LinkedAccount, State, StateChange
 from apps.connections.services.failure_policy import account_apply_error
 from apps.platforms.errors import Category, PlatformError
-from tests.connections.helpers import DAY, captured_tasks, make_account, store_tokens
+from tests.connections.helpers import captured_tasks
+from tests.factories import DAY, CredentialFactory, LinkedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,9 @@ def test_the_table_agrees_with_can_transition_for_every_pair():
 def test_it_makes_every_legal_move_with_history_and_audit(
     client_obj, admin_user, from_state, to_state
 ):
-    account = make_account(client_obj, state=from_state, notified_state="needs_reconnect")
+    account = LinkedAccountFactory(
+        client=client_obj, state=from_state, notified_state="needs_reconnect"
+    )
     with captured_tasks():
         account_transition(account=account, to=to_state, reason="because", actor=admin_user)
     account.refresh_from_db()
@@ -84,7 +87,7 @@ def test_it_makes_every_legal_move_with_history_and_audit(
 
 @pytest.mark.parametrize(("from_state", "to_state"), ILLEGAL)
 def test_it_refuses_every_illegal_move_and_changes_nothing(client_obj, from_state, to_state):
-    account = make_account(client_obj, state=from_state, state_reason="as it was")
+    account = LinkedAccountFactory(client=client_obj, state=from_state, state_reason="as it was")
     with pytest.raises(IllegalTransition) as raised:
         account_transition(account=account, to=to_state, reason="nope")
     assert (raised.value.from_state, raised.value.to_state) == (from_state, to_state)
@@ -97,7 +100,7 @@ def test_it_refuses_every_illegal_move_and_changes_nothing(client_obj, from_stat
 def test_a_move_names_the_non_human_actor_and_queues_the_notice_with_the_id_only(
     client_obj, django_capture_on_commit_callbacks
 ):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     with captured_tasks() as tasks, django_capture_on_commit_callbacks(execute=True):
         account_transition(
             account=account, to=State.REVOKED_ON_PLATFORM, reason="r", actor_label="webhook:tiktok"
@@ -117,8 +120,8 @@ def codes(account: LinkedAccount) -> set[str]:
 
 def test_tiktok_is_expiring_when_the_refresh_token_has_less_than_14_days_left(client_obj):
     with time_machine.travel(T0, tick=False) as clock:
-        account = make_account(client_obj, "tiktok", last_ok_at=T0)
-        store_tokens(account, refresh_expires_in=365 * DAY)
+        account = LinkedAccountFactory(client=client_obj, platform="tiktok", last_ok_at=T0)
+        CredentialFactory(account=account, refresh_expires_in=365 * DAY)
         assert "expiring" not in codes(account)
         clock.move_to(T0 + timedelta(days=365 - 15))
         account.last_ok_at = timezone.now()
@@ -135,8 +138,10 @@ def test_tiktok_is_expiring_when_the_refresh_token_has_less_than_14_days_left(cl
 
 def test_instagram_is_expiring_when_the_token_has_less_than_10_days_left(client_obj):
     with time_machine.travel(T0, tick=False) as clock:
-        account = make_account(client_obj, "instagram", last_ok_at=T0)
-        store_tokens(account, refresh=None, expires_in=60 * DAY, refresh_expires_in=None)
+        account = LinkedAccountFactory(client=client_obj, platform="instagram", last_ok_at=T0)
+        CredentialFactory(
+            account=account, refresh=None, expires_in=60 * DAY, refresh_expires_in=None
+        )
         clock.move_to(T0 + timedelta(days=49))
         account.last_ok_at = timezone.now()
         account.save()
@@ -149,8 +154,8 @@ def test_instagram_is_expiring_when_the_token_has_less_than_10_days_left(client_
 
 def test_an_account_is_stale_after_24_hours_without_a_successful_check(client_obj):
     with time_machine.travel(T0, tick=False) as clock:
-        account = make_account(client_obj, last_ok_at=T0)
-        store_tokens(account)
+        account = LinkedAccountFactory(client=client_obj, last_ok_at=T0)
+        CredentialFactory(account=account)
         clock.move_to(T0 + timedelta(hours=23, minutes=59))
         assert codes(account) == set()
         clock.move_to(T0 + timedelta(hours=24, minutes=1))
@@ -162,7 +167,7 @@ def test_an_account_is_stale_after_24_hours_without_a_successful_check(client_ob
 
 def test_a_never_checked_account_is_stale_24_hours_after_connecting(client_obj):
     with time_machine.travel(T0, tick=False) as clock:
-        account = make_account(client_obj, connected_at=T0)
+        account = LinkedAccountFactory(client=client_obj, connected_at=T0)
         clock.move_to(T0 + timedelta(hours=25))
         assert codes(account) == {"stale"}
 
@@ -170,8 +175,8 @@ def test_a_never_checked_account_is_stale_24_hours_after_connecting(client_obj):
 @pytest.mark.parametrize("state", ["disconnect_pending", "disconnected"])
 def test_gone_accounts_carry_no_warnings(client_obj, state):
     with time_machine.travel(T0, tick=False) as clock:
-        account = make_account(client_obj, state=state, last_ok_at=T0)
-        store_tokens(account, refresh_expires_in=DAY)
+        account = LinkedAccountFactory(client=client_obj, state=state, last_ok_at=T0)
+        CredentialFactory(account=account, refresh_expires_in=DAY)
         clock.move_to(T0 + timedelta(days=3))
         assert codes(account) == set()
 
@@ -180,7 +185,7 @@ def test_gone_accounts_carry_no_warnings(client_obj, state):
 
 
 def test_capability_changes_independently_of_the_state(client_obj):
-    account = make_account(client_obj, state=State.ACTIVE)
+    account = LinkedAccountFactory(client=client_obj, state=State.ACTIVE)
     until = timezone.now() + timedelta(hours=24)
     assert account_set_capability(
         account=account, capability=Capability.QUOTA_EXHAUSTED, reason="cap", until=until
@@ -199,7 +204,7 @@ def test_capability_changes_independently_of_the_state(client_obj):
 
 
 def test_a_capability_signal_is_audited_once_and_leaves_the_state_alone(client_obj):
-    account = make_account(client_obj, state=State.ACTIVE)
+    account = LinkedAccountFactory(client=client_obj, state=State.ACTIVE)
     error = PlatformError(
         platform="tiktok",
         category=Category.PERMANENT,

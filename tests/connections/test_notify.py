@@ -14,7 +14,8 @@ from apps.connections.lifecycle import NOTIFY_TASK, account_transition
 from apps.connections.models import Credential, LinkedAccount, State
 from apps.connections.services.health import account_check
 from apps.connections.services.notify import notify_account_problems
-from tests.connections.helpers import captured_tasks, connect, make_account, store_tokens
+from tests.connections.helpers import captured_tasks, connect
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 
 def run_notices(calls) -> list[str]:
@@ -34,7 +35,7 @@ def move(account: LinkedAccount, to: str, reason: str = "r") -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_manager_is_emailed_once_when_an_account_leaves_active(client_obj, manager):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     assert move(account, State.REFRESH_FAILING, "TikTok is throttling") == ["state"]
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -70,8 +71,8 @@ def test_repeated_failing_checks_send_one_email(sandbox, oauth, staff_member, cl
 
 @pytest.mark.django_db(transaction=True)
 def test_the_manager_is_emailed_once_when_an_account_becomes_expiring(client_obj, manager):
-    account = make_account(client_obj, "tiktok")
-    store_tokens(account, refresh_expires_in=10 * 24 * 3600)
+    account = LinkedAccountFactory(client=client_obj, platform="tiktok")
+    CredentialFactory(account=account, refresh_expires_in=10 * 24 * 3600)
     with captured_tasks() as calls:
         tasks.sweep()
     assert (NOTIFY_TASK, (account.pk,)) in calls
@@ -83,7 +84,7 @@ def test_the_manager_is_emailed_once_when_an_account_becomes_expiring(client_obj
     assert notify_account_problems(account_id=account.pk) == []
     assert len(mail.outbox) == 1
     # A reconnect gives a fresh chain: the episode ends; when it nears its end, a new one starts.
-    store_tokens(account, refresh_expires_in=365 * 24 * 3600)
+    CredentialFactory(account=account, refresh_expires_in=365 * 24 * 3600)
     assert notify_account_problems(account_id=account.pk) == []
     assert LinkedAccount.objects.get(pk=account.pk).expiring_notified_at is None
     Credential.objects.filter(account=account).update(
@@ -101,7 +102,7 @@ def test_no_email_without_an_active_account_manager_but_the_episode_is_recorded(
 ):
     manager.is_active = False
     manager.save()
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     assert move(account, State.REVOKED_ON_PLATFORM) == []
     assert mail.outbox == []
     assert LinkedAccount.objects.get(pk=account.pk).notified_state == State.REVOKED_ON_PLATFORM
@@ -109,7 +110,7 @@ def test_no_email_without_an_active_account_manager_but_the_episode_is_recorded(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_disconnect_is_not_a_problem_to_report(client_obj):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     assert move(account, State.DISCONNECT_PENDING) == []
     assert move(account, State.DISCONNECTED) == []
     assert mail.outbox == []

@@ -28,7 +28,8 @@ from apps.connections.services.refresh import account_refresh, accounts_due_for_
 from apps.platforms.errors import AuthReason, Category, PlatformError
 from apps.platforms.tiktok import client as tiktok
 from apps.platforms.types import TokenSet
-from tests.connections.helpers import DAY, captured_tasks, connect, make_account, store_tokens
+from tests.connections.helpers import captured_tasks, connect
+from tests.factories import DAY, CredentialFactory, LinkedAccountFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,15 +50,19 @@ def live_refresh_tokens(sandbox, key: str = "tt-public") -> list[str]:
 @pytest.mark.django_db
 def test_it_picks_only_refreshable_accounts_that_are_due(client_obj):
     now = timezone.now()
-    due = make_account(client_obj, external_id="due")
-    store_tokens(due)
-    failing = make_account(client_obj, external_id="failing", state=State.REFRESH_FAILING)
-    store_tokens(failing)
-    later = make_account(client_obj, external_id="later")
-    store_tokens(later)
-    broken = make_account(client_obj, external_id="broken", state=State.NEEDS_RECONNECT)
-    store_tokens(broken)
-    make_account(client_obj, external_id="no-credential")
+    due = LinkedAccountFactory(client=client_obj, external_id="due")
+    CredentialFactory(account=due)
+    failing = LinkedAccountFactory(
+        client=client_obj, external_id="failing", state=State.REFRESH_FAILING
+    )
+    CredentialFactory(account=failing)
+    later = LinkedAccountFactory(client=client_obj, external_id="later")
+    CredentialFactory(account=later)
+    broken = LinkedAccountFactory(
+        client=client_obj, external_id="broken", state=State.NEEDS_RECONNECT
+    )
+    CredentialFactory(account=broken)
+    LinkedAccountFactory(client=client_obj, external_id="no-credential")
     Credential.objects.filter(account__in=[due, broken]).update(
         next_refresh_at=now - timedelta(minutes=1)
     )
@@ -69,8 +74,10 @@ def test_it_picks_only_refreshable_accounts_that_are_due(client_obj):
 
 @pytest.mark.django_db
 def test_the_sweep_enqueues_ids_only(client_obj, django_capture_on_commit_callbacks):
-    account = make_account(client_obj, next_check_at=timezone.now() - timedelta(minutes=1))
-    store_tokens(account)
+    account = LinkedAccountFactory(
+        client=client_obj, next_check_at=timezone.now() - timedelta(minutes=1)
+    )
+    CredentialFactory(account=account)
     Credential.objects.filter(account=account).update(next_refresh_at=timezone.now())
     with captured_tasks() as calls, django_capture_on_commit_callbacks(execute=True):
         counts = tasks.sweep()
@@ -88,8 +95,8 @@ def test_the_sweep_enqueues_ids_only(client_obj, django_capture_on_commit_callba
 
 @pytest.mark.django_db
 def test_a_claimed_refresh_keeps_other_workers_away(client_obj):
-    account = make_account(client_obj)
-    store_tokens(account)
+    account = LinkedAccountFactory(client=client_obj)
+    CredentialFactory(account=account)
     Credential.objects.filter(account=account).update(
         refresh_claimed_until=timezone.now() + timedelta(minutes=1)
     )
@@ -219,8 +226,8 @@ def test_two_worker_processes_refreshing_at_once_leave_exactly_one_valid_pair(
 def test_a_fresh_tiktok_token_is_not_refreshed_for_at_least_an_hour(
     client_obj, lifetime_h, django_capture_on_commit_callbacks
 ):
-    account = make_account(client_obj)
-    credential = store_tokens(account, expires_in=lifetime_h * 3600)
+    account = LinkedAccountFactory(client=client_obj)
+    credential = CredentialFactory(account=account, expires_in=lifetime_h * 3600)
     credential.next_refresh_at = refresh_service.next_refresh_due(account, credential)
     credential.save(update_fields=["next_refresh_at"])
     # Checked often, so the token is always "needed soon": only its age decides.
@@ -240,8 +247,10 @@ def test_a_fresh_tiktok_token_is_not_refreshed_for_at_least_an_hour(
 
 @pytest.mark.django_db
 def test_an_idle_tiktok_account_is_not_refreshed_until_a_call_needs_it(client_obj):
-    account = make_account(client_obj, next_check_at=timezone.now() + timedelta(hours=6))
-    credential = store_tokens(account, expires_in=7200)
+    account = LinkedAccountFactory(
+        client=client_obj, next_check_at=timezone.now() + timedelta(hours=6)
+    )
+    credential = CredentialFactory(account=account, expires_in=7200)
     credential.next_refresh_at = refresh_service.next_refresh_due(account, credential)
     credential.save(update_fields=["next_refresh_at"])
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=45), tick=False):
@@ -331,8 +340,8 @@ def test_an_expired_answer_after_a_fresh_token_refreshes_once_then_needs_a_recon
 
 @pytest.mark.django_db
 def test_call_with_fresh_bearer_never_refreshes_twice(client_obj):
-    account = make_account(client_obj)
-    store_tokens(account)
+    account = LinkedAccountFactory(client=client_obj)
+    CredentialFactory(account=account)
     expired = PlatformError(
         platform="tiktok",
         category=Category.AUTH,
@@ -361,9 +370,11 @@ def test_call_with_fresh_bearer_never_refreshes_twice(client_obj):
 
 @pytest.mark.django_db
 def test_a_refresh_that_pushes_the_deadline_away_ends_the_expiring_episode(client_obj):
-    account = make_account(client_obj, platform="instagram", expiring_notified_at=timezone.now())
-    store_tokens(
-        account,
+    account = LinkedAccountFactory(
+        client=client_obj, platform="instagram", expiring_notified_at=timezone.now()
+    )
+    CredentialFactory(
+        account=account,
         expires_in=5 * DAY,
         refresh=None,
         obtained_at=timezone.now() - timedelta(days=55),

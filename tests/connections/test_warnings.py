@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import LinkedAccount
 from apps.connections.providers import provider_for
-from tests.connections.helpers import DAY, make_account, store_tokens
+from tests.factories import DAY, CredentialFactory, LinkedAccountFactory
 
 STALE_CASES = {
     # name: (last_ok_at offset, connected_at offset); None = never
@@ -28,8 +28,8 @@ def test_stale_means_the_same_for_a_row_and_a_query(client_obj):
     now = timezone.now()
     accounts = {}
     for n, (name, (ok, connected)) in enumerate(STALE_CASES.items()):
-        accounts[name] = make_account(
-            client_obj,
+        accounts[name] = LinkedAccountFactory(
+            client=client_obj,
             external_id=f"stale-{n}",
             last_ok_at=now + ok if ok is not None else None,
             connected_at=now + connected,
@@ -49,11 +49,13 @@ def test_expiring_means_the_same_for_a_row_and_a_query(client_obj, platform):
     warning = provider_for(platform).expiry_warning
     accounts = []
     for n, days_left in enumerate([1, warning.days - 1, warning.days + 1, 90]):
-        account = make_account(client_obj, platform=platform, external_id=f"exp-{n}")
+        account = LinkedAccountFactory(client=client_obj, platform=platform, external_id=f"exp-{n}")
         # Both ends set to the same date: whichever the platform counts from decides.
-        store_tokens(account, expires_in=days_left * DAY, refresh_expires_in=days_left * DAY)
+        CredentialFactory(
+            account=account, expires_in=days_left * DAY, refresh_expires_in=days_left * DAY
+        )
         accounts.append(account)
-    make_account(client_obj, platform=platform, external_id="no-credential")
+    LinkedAccountFactory(client=client_obj, platform=platform, external_id="no-credential")
     fresh = list(LinkedAccount.objects.filter(platform=platform).select_related("credential"))
     by_query = set(LinkedAccount.objects.expiring(now=now).values_list("pk", flat=True))
     by_row = {a.pk for a in fresh if a.expiring_deadline(now=now) is not None}

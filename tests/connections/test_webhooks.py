@@ -18,7 +18,7 @@ from apps.audit.models import AuditEvent
 from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
 from apps.connections.services.webhooks import IGNORED_BEFORE_GRANT, MAX_BODY_BYTES
 from tests.connections.conftest import staff_client
-from tests.connections.helpers import connect, make_account
+from tests.connections.helpers import connect
 from tests.connections.webhook_helpers import (
     IG_DEAUTHORIZE_URL,
     IG_DELETION_URL,
@@ -34,6 +34,7 @@ from tests.connections.webhook_helpers import (
     tiktok_signature,
     with_other_low_bits,
 )
+from tests.factories import LinkedAccountFactory
 
 
 @pytest.fixture
@@ -417,9 +418,9 @@ def test_a_deauthorize_issued_after_the_grant_revokes(client_obj):
 def test_a_data_deletion_issued_before_the_current_grant_keeps_the_live_grant(client, client_obj):
     """Only data of the withdrawn grant goes: an older, disconnected link of the same user is
     purged; the link granted again afterwards keeps its credential and profile."""
-    old_link = make_account(
-        client_obj,
-        "instagram",
+    old_link = LinkedAccountFactory(
+        client=client_obj,
+        platform="instagram",
         state=State.DISCONNECTED,
         external_id="17841400000000001",
         app_scoped_id="26900000000000001",

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.clients.models import Client
 from apps.connections.models import LinkedAccount
-from tests.connections.helpers import make_account, store_tokens
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 TT_URL = "/webhooks/tt/"
 IG_DEAUTHORIZE_URL = "/webhooks/ig/deauthorize/"
@@ -101,22 +101,24 @@ def post_signed(url: str, value: str | None) -> Any:
 
 
 def tiktok_account_for(client: Client, **fields: Any) -> LinkedAccount:
-    account = make_account(client, "tiktok", external_id=f"open-{uuid.uuid4().hex[:8]}", **fields)
-    store_tokens(account)
+    account = LinkedAccountFactory(
+        client=client, platform="tiktok", external_id=f"open-{uuid.uuid4().hex[:8]}", **fields
+    )
+    CredentialFactory(account=account)
     return account
 
 
 def instagram_account_for(client: Client, **fields: Any) -> LinkedAccount:
-    account = make_account(
-        client,
-        "instagram",
+    account = LinkedAccountFactory(
+        client=client,
+        platform="instagram",
         external_id=fields.pop("external_id", "17841400000000001"),
         app_scoped_id=fields.pop("app_scoped_id", "26900000000000001"),
         display_name=fields.pop("display_name", "Northwind IG"),
         avatar_url=fields.pop("avatar_url", "https://example.com/a.jpg"),
         **fields,
     )
-    store_tokens(account, refresh=None)
+    CredentialFactory(account=account, refresh=None)
     return account
 
 

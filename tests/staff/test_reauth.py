@@ -17,8 +17,7 @@ from django.utils import timezone
 from apps.clients.models import Client
 from apps.connections.models import ConnectLink, LinkedAccount, State
 from apps.staff.models import User
-from tests.connections.helpers import make_account
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, LinkedAccountFactory
 from tests.staff.helpers import enrol_totp, signed_in, totp_code
 
 REAUTHENTICATE = reverse("account_reauthenticate")
@@ -56,7 +55,9 @@ ACTIONS = ["connect", "reconnect", "disconnect", "create link"]
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ACTIONS)
 def test_it_runs_a_sensitive_action_right_after_signing_in(manager, client_obj, action):
-    account = make_account(client_obj, "instagram", handle="northwind.coffee")
+    account = LinkedAccountFactory(
+        client=client_obj, platform="instagram", handle="northwind.coffee"
+    )
     http = sign_in(manager)
 
     response = sensitive_post(http, action, client_obj, account)
@@ -73,7 +74,9 @@ def test_it_runs_a_sensitive_action_right_after_signing_in(manager, client_obj, 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ACTIONS)
 def test_it_asks_for_the_password_again_once_the_timeout_has_passed(manager, client_obj, action):
-    account = make_account(client_obj, "instagram", handle="northwind.coffee")
+    account = LinkedAccountFactory(
+        client=client_obj, platform="instagram", handle="northwind.coffee"
+    )
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         http = sign_in(manager)
         traveller.shift(timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1))
@@ -90,7 +93,7 @@ def test_it_asks_for_the_password_again_once_the_timeout_has_passed(manager, cli
 @pytest.mark.django_db
 def test_a_sign_in_with_a_totp_code_counts_too(manager, client_obj):
     secret = enrol_totp(signed_in(manager))
-    account = make_account(client_obj, "tiktok", handle="northwind")
+    account = LinkedAccountFactory(client=client_obj, platform="tiktok", handle="northwind")
     http = sign_in(manager, code_for=secret)
 
     response = sensitive_post(http, "disconnect", client_obj, account)
@@ -102,7 +105,7 @@ def test_a_sign_in_with_a_totp_code_counts_too(manager, client_obj):
 
 @pytest.mark.django_db
 def test_a_session_that_never_typed_the_password_is_still_asked(manager, client_obj):
-    account = make_account(client_obj, "tiktok", handle="northwind")
+    account = LinkedAccountFactory(client=client_obj, platform="tiktok", handle="northwind")
     http = HttpClient()
     http.force_login(manager, backend="django.contrib.auth.backends.ModelBackend")
 
