@@ -211,6 +211,7 @@ def test_init_validates_chunk_arithmetic(api: Client, token: str) -> None:
         (10_000_000, 4_000_000),  # chunk under 5 MB for a big file
         (200_000_000, 100_000_000),  # chunk over 64 MB
         (1000, 500),  # small file must be one chunk
+        (100_000_000, 64_000_000),  # over 64 MB must be chunked, though floor() gives 1
     ]
     for size, chunk in bad:
         response = _init_file(api, token, size, chunk)

@@ -17,7 +17,11 @@ from django.conf import settings
 from apps.common.http import Response
 from apps.platforms.errors import Category, Platform, PlatformError
 from apps.platforms.tiktok import rules
-from apps.platforms.tiktok.errors import error_from_response
+from apps.platforms.tiktok.errors import (
+    INVALID_PARAMS_CODES,
+    chunk_plan_error,
+    error_from_response,
+)
 from apps.platforms.tiktok.types import (
     CreatorInfo,
     PostInfo,
@@ -249,7 +253,11 @@ def init_file_post(
     video_size: int,
     chunk_size: int = rules.DEFAULT_CHUNK_BYTES,
 ) -> PublishInit:
-    """Start a FILE_UPLOAD Direct Post (§1.6(b)); upload with `upload.upload_video` within 1 h."""
+    """Start a FILE_UPLOAD Direct Post (§1.6(b)); upload with `upload.upload_video` within 1 h.
+
+    Files up to 64,000,000 bytes go as one chunk; `chunk_size` only splits larger ones (§1.6(d)).
+    An `invalid_params` refusal names the chunk plan we declared.
+    """
     plan = plan_chunks(video_size=video_size, chunk_size=chunk_size)
     source_info = {
         "source": "FILE_UPLOAD",
@@ -257,7 +265,17 @@ def init_file_post(
         "chunk_size": plan.chunk_size,
         "total_chunk_count": plan.total_chunk_count,
     }
-    data = _init(access_token, post_info, source_info)
+    try:
+        data = _init(access_token, post_info, source_info)
+    except PlatformError as exc:
+        if exc.code not in INVALID_PARAMS_CODES:
+            raise
+        raise chunk_plan_error(
+            exc,
+            video_size=plan.video_size,
+            chunk_size=plan.chunk_size,
+            total_chunk_count=plan.total_chunk_count,
+        ) from exc
     upload_url = data.get("upload_url")
     if not upload_url:
         raise _unexpected("the Direct Post init response had no upload URL")
