@@ -128,9 +128,27 @@ def test_the_code_is_bound_to_the_pkce_verifier(sandbox, receiver, sent_verifier
     assert exc.value.code == "invalid_grant"
 
 
+def test_the_authorize_page_refuses_a_request_without_a_pkce_challenge(sandbox, receiver):
+    """PLATFORMS §1.2: TikTok's own error page (errCode=10007), and no redirect to the app."""
+    redirect_uri = receiver.url(TT_CALLBACK)
+    url = tt.authorize_url(redirect_uri=redirect_uri, state="st-0", code_challenge="x")
+    without = url.replace("&code_challenge=x&code_challenge_method=S256", "")
+    assert "code_challenge" not in without
+    page = requests.get(without, timeout=10, allow_redirects=False)
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert 'data-err-code="10007"' in page.text
+    assert 'data-error-type="code_challenge"' in page.text
+    assert receiver.requests == []
+    assert requests.get(url, timeout=10, allow_redirects=False).status_code == 200
+
+
 def test_it_sees_the_denial_when_the_user_cancels_consent(sandbox, receiver):
     redirect_uri = receiver.url(TT_CALLBACK)
-    url = tt.authorize_url(redirect_uri=redirect_uri, state="st-9")
+    url = tt.authorize_url(
+        redirect_uri=redirect_uri,
+        state="st-9",
+        code_challenge=tt.pkce_challenge(verifier=tt.pkce_verifier()),
+    )
     browser = requests.Session()
     page = browser.get(url, timeout=10)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)

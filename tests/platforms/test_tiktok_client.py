@@ -42,7 +42,9 @@ def _bearer(token: str = "act.tok") -> dict[str, str]:
 
 
 def test_it_builds_the_authorize_url() -> None:
-    url = client.authorize_url(redirect_uri="https://app.test/oauth/callback/tt/", state="st-1")
+    url = client.authorize_url(
+        redirect_uri="https://app.test/oauth/callback/tt/", state="st-1", code_challenge="c" * 64
+    )
 
     assert url.startswith("https://auth.tiktok.test/v2/auth/authorize/?")
     assert _query(url) == {
@@ -51,7 +53,15 @@ def test_it_builds_the_authorize_url() -> None:
         "response_type": ["code"],
         "redirect_uri": ["https://app.test/oauth/callback/tt/"],
         "state": ["st-1"],
+        "code_challenge": ["c" * 64],
+        "code_challenge_method": ["S256"],
     }
+
+
+def test_it_refuses_to_build_an_authorize_url_without_a_pkce_challenge() -> None:
+    # PLATFORMS §1.2: TikTok answers errCode=10007 to a request without one.
+    with pytest.raises(ValueError, match="code_challenge"):
+        client.authorize_url(redirect_uri="https://app.test/cb/", state="s", code_challenge="")
 
 
 def test_it_adds_a_hex_pkce_challenge_and_forced_consent_when_asked() -> None:
@@ -78,7 +88,7 @@ def test_it_adds_a_hex_pkce_challenge_and_forced_consent_when_asked() -> None:
 def test_it_reads_the_base_url_at_call_time(settings: Any) -> None:
     settings.PLATFORM_BASE_URLS = {**settings.PLATFORM_BASE_URLS, "tiktok_auth": "http://emu:8000"}
 
-    url = client.authorize_url(redirect_uri="https://app.test/cb/", state="s")
+    url = client.authorize_url(redirect_uri="https://app.test/cb/", state="s", code_challenge="c")
 
     assert url.startswith("http://emu:8000/v2/auth/authorize/?")
 
