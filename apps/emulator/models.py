@@ -169,6 +169,8 @@ class TikTokPublish(models.Model):
     pending_fail_reason = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=32, blank=True)
     fail_reason = models.CharField(max_length=64, blank=True)
+    # When `post.publish.publicly_available` was sent (once, after moderation, public posts only).
+    publicly_available_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
