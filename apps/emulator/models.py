@@ -26,8 +26,10 @@ class SandboxConfig(models.Model):
     instagram_code_ttl = models.PositiveIntegerField(default=3600)
     instagram_short_ttl = models.PositiveIntegerField(default=3600)
     instagram_long_ttl = models.PositiveIntegerField(default=5_184_000)
-    # "data" = current `{"data":[{…}]}` code-exchange shape, "flat" = legacy (PLATFORMS §2.3).
-    instagram_token_shape = models.CharField(max_length=8, default="data")
+    # Code-exchange reply (PLATFORMS §2.3): "flat" = `{access_token, user_id, permissions}`, what
+    # every production client found reads (the default); "data" = `{"data":[{…}]}`, the shape the
+    # current docs show.
+    instagram_token_shape = models.CharField(max_length=8, default="flat")
     # Processing ("moves over time"): sandbox seconds before a result is visible.
     tiktok_processing_seconds = models.PositiveIntegerField(default=10)
     tiktok_moderation_seconds = models.PositiveIntegerField(default=30)

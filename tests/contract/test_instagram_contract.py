@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.conf import settings
 from django.utils import timezone
 
 from apps.platforms.errors import AuthReason, Category, PlatformError
@@ -98,11 +99,34 @@ def test_it_sees_the_denial_and_the_personal_account_refusal(sandbox, receiver):
     )
 
 
-def test_it_reads_the_legacy_flat_token_shape(sandbox, connect_instagram):
-    sandbox.configure(instagram_token_shape="flat")
-    short = connect_instagram(long=False)
-    assert short.scopes is None  # unknown: the legacy shape has no permissions
+def test_the_sandbox_answers_the_code_exchange_flat_with_permissions_by_default(sandbox, receiver):
+    """PLATFORMS §2.3: the flat body production clients read, `permissions` included."""
+    redirect_uri = receiver.url(IG_CALLBACK)
+    grant = sandbox.authorize("ig-business", ALL_IG_SCOPES, redirect_uri)
+    body = requests.post(
+        sandbox.url("/_emulator/instagram-api/oauth/access_token"),
+        data={
+            "client_id": settings.INSTAGRAM_APP_ID,
+            "client_secret": settings.INSTAGRAM_APP_SECRET,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code": grant["code"],
+        },
+        timeout=10,
+    ).json()
+    assert set(body) == {"access_token", "user_id", "permissions"}
+    assert body["user_id"] == int(sandbox.account("ig-business")["app_scoped_id"])
+    assert body["permissions"].split(",") == list(ALL_IG_SCOPES)
+
+
+@pytest.mark.parametrize("shape", [None, "flat", "data"])
+def test_it_reads_both_token_shapes_alike(sandbox, connect_instagram, shape):
+    if shape:
+        sandbox.configure(instagram_token_shape=shape)
+    short = connect_instagram(scopes=("instagram_business_basic",), long=False)
+    assert short.scopes == {"instagram_business_basic"}
     assert short.account_id == sandbox.account("ig-business")["app_scoped_id"]
+    assert short.expires_in == 3600
     assert ig.get_me(access_token=short.access_token).username == "sbx_business"
 
 

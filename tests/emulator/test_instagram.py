@@ -98,7 +98,7 @@ def test_consent_approves_with_code_state_and_fragment(api: Client) -> None:
     assert query["state"] == "st"
     body = _exchange(api, query["code"]).json()
     # content_publish was unticked, so only the required scope was granted.
-    assert body["data"][0]["permissions"] == "instagram_business_basic"
+    assert body["permissions"] == "instagram_business_basic"
 
 
 def test_consent_sends_a_personal_account_back_to_the_app_as_not_professional(
@@ -165,7 +165,13 @@ def test_code_exchange_shapes_and_single_use(api: Client) -> None:
     )
     body = _exchange(api, grant["code"]).json()
     account = control(api, "get", "/accounts/ig-business")
-    assert body["data"][0]["user_id"] == account["app_scoped_id"]
+    # PLATFORMS §2.3: flat, with permissions and a numeric user_id, by default.
+    assert body == {
+        "access_token": body["access_token"],
+        "user_id": int(account["app_scoped_id"]),
+        "permissions": "instagram_business_basic",
+    }
+    assert body["access_token"].startswith("IGAAS")
     again = _exchange(api, grant["code"])
     assert again.status_code == 400
     assert again.json() == {
@@ -173,15 +179,17 @@ def test_code_exchange_shapes_and_single_use(api: Client) -> None:
         "code": 400,
         "error_message": "Matching code was not found or was already used",
     }
-    control(api, "post", "/config", {"instagram_token_shape": "flat"})
+    control(api, "post", "/config", {"instagram_token_shape": "data"})
     grant = control(
         api,
         "post",
         "/authorize",
         {"account": "ig-business", "scopes": "", "redirect_uri": IG_REDIRECT},
     )
-    flat = _exchange(api, grant["code"]).json()
-    assert flat["user_id"] == int(account["app_scoped_id"]) and "access_token" in flat
+    [wrapped] = _exchange(api, grant["code"]).json()["data"]
+    assert wrapped["user_id"] == account["app_scoped_id"]
+    assert wrapped["permissions"] == "instagram_business_basic"
+    assert "access_token" in wrapped
 
 
 def test_code_exchange_rejects_a_wrong_secret(api: Client) -> None:

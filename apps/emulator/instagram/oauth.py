@@ -67,19 +67,27 @@ def code_exchange(request: HttpRequest) -> HttpResponse:
             ttl=get_config().instagram_short_ttl,
         )
     account = code.account
-    # §2.3: current docs wrap it in data[]; the legacy flat shape (numeric user_id) still shows
-    # up. `user_id` here is the app-scoped id, the same value /me returns as `id`.
-    if get_config().instagram_token_shape == "flat":
-        return json_response({"access_token": short.value, "user_id": int(account.app_scoped_id)})
+    # §2.3: production clients read a flat body with `permissions` (and a numeric user_id), the
+    # default here; the current docs wrap the grant in data[]. `user_id` is the app-scoped id,
+    # the same value /me returns as `id`.
+    permissions = ",".join(short.scope_list)
+    if get_config().instagram_token_shape == "data":
+        return json_response(
+            {
+                "data": [
+                    {
+                        "access_token": short.value,
+                        "user_id": account.app_scoped_id,
+                        "permissions": permissions,
+                    }
+                ]
+            }
+        )
     return json_response(
         {
-            "data": [
-                {
-                    "access_token": short.value,
-                    "user_id": account.app_scoped_id,
-                    "permissions": ",".join(short.scope_list),
-                }
-            ]
+            "access_token": short.value,
+            "user_id": int(account.app_scoped_id),
+            "permissions": permissions,
         }
     )
 
