@@ -130,6 +130,35 @@ def test_it_reads_both_token_shapes_alike(sandbox, connect_instagram, shape):
     assert ig.get_me(access_token=short.access_token).username == "sbx_business"
 
 
+@pytest.mark.parametrize("version", ["v21.0", "v25.0"])
+def test_the_token_endpoints_are_reached_unversioned_whatever_the_graph_version(
+    sandbox, connect_instagram, settings, version
+):
+    """PLATFORMS §2.1: access_token / refresh_access_token exist only unversioned, so a
+    versioned path is an error on the sandbox as on the real host, and our client never
+    sends one."""
+    settings.INSTAGRAM_GRAPH_VERSION = version
+    short = connect_instagram(long=False)
+    versioned = requests.get(
+        sandbox.url(f"/_emulator/instagram-graph/{version}/access_token"),
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": settings.INSTAGRAM_APP_SECRET,
+            "access_token": short.access_token,
+        },
+        timeout=10,
+    )
+    assert versioned.status_code == 400
+    assert versioned.json()["error"]["code"] == 100
+
+    long = ig.exchange_long_lived(short_lived_token=short.access_token)
+    sandbox.advance(hours=25)
+    fresh = ig.refresh_long_lived(access_token=long.access_token, issued_at=a_day_ago())
+    assert fresh.access_token != long.access_token
+    # Versioned calls still work where they belong.
+    assert ig.get_me(access_token=fresh.access_token).username == "sbx_business"
+
+
 def test_it_sees_declined_permissions_in_the_grant(sandbox, connect_instagram):
     short = connect_instagram(scopes=("instagram_business_basic",), long=False)
     assert short.missing_scopes(ig.PUBLISH_SCOPES) == {"instagram_business_content_publish"}

@@ -218,7 +218,7 @@ def test_long_lived_exchange_and_refresh_rules(api: Client) -> None:
     assert too_young.status_code == 400 and _error(too_young)[0] != 190
     control(api, "post", "/clock", {"hours": 25})
     fresh = api.get(
-        GRAPH + "/v23.0/refresh_access_token",
+        GRAPH + "/refresh_access_token",
         {"grant_type": "ig_refresh_token", "access_token": long},
     ).json()
     assert fresh["token_type"] == "bearer" and fresh["expires_in"] == 5_184_000
@@ -228,6 +228,25 @@ def test_long_lived_exchange_and_refresh_rules(api: Client) -> None:
         {"grant_type": "ig_refresh_token", "access_token": fresh["access_token"]},
     )
     assert _error(dead) == (190, 463)
+
+
+@pytest.mark.parametrize("version", ["v21.0", "v25.0"])
+def test_token_endpoints_exist_only_unversioned(api: Client, version: str) -> None:
+    """PLATFORMS §2.1: a versioned access_token / refresh_access_token path is an error."""
+    short = instagram_token(api, long=False)
+    exchange = {
+        "grant_type": "ig_exchange_token",
+        "client_secret": settings.INSTAGRAM_APP_SECRET,
+        "access_token": short,
+    }
+    versioned = api.get(f"{GRAPH}/{version}/access_token", exchange)
+    assert versioned.status_code == 400 and _error(versioned) == (100, 33)
+    long = api.get(GRAPH + "/access_token", exchange).json()["access_token"]
+    control(api, "post", "/clock", {"hours": 25})
+    refresh = {"grant_type": "ig_refresh_token", "access_token": long}
+    versioned = api.get(f"{GRAPH}/{version}/refresh_access_token", refresh)
+    assert versioned.status_code == 400 and _error(versioned) == (100, 33)
+    assert api.get(GRAPH + "/refresh_access_token", refresh).status_code == 200
 
 
 def test_short_lived_tokens_expire_in_an_hour(api: Client) -> None:

@@ -16,7 +16,7 @@ from apps.emulator.common import json_response
 from apps.emulator.consent import consent_view
 from apps.emulator.faults import fault_point, graph_error, ig_oauth_error
 from apps.emulator.grants import registered_redirect_uris
-from apps.emulator.instagram.auth import token_error
+from apps.emulator.instagram.auth import token_error, unsupported
 from apps.emulator.models import Platform, SandboxToken
 from apps.emulator.state import get_config
 
@@ -145,3 +145,13 @@ def refresh(request: HttpRequest) -> HttpResponse:
             400, 100, None, "The access token can only be refreshed after it is 24 hours old."
         )
     return _long_lived(token)
+
+
+@require_http_methods(["GET", "POST"])
+def versioned_token_path(request: HttpRequest, node: str) -> HttpResponse:
+    """GET graph.instagram.com/vNN.0/access_token (or refresh_access_token) — not a thing.
+
+    §2.1: both exist only unversioned; a peer had to move them off /v21.0/. The sandbox answers
+    the way the Graph API answers a path it does not know: code 100, subcode 33.
+    """
+    return unsupported(request.method or "GET", node)
