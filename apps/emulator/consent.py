@@ -128,6 +128,12 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
                 url = denial_url(platform, redirect_uri, state, refused)
             return HttpResponseRedirect(url)
     scope_rows = [{"name": s, "required": s in required} for s in scopes]
+    # §2.2: Meta's `force_reauth=true` and the documented `force_authentication=1` both ask for a
+    # fresh sign-in. The sandbox keeps no session, so it always asks; it says so when told to.
+    forced_login = platform == Platform.INSTAGRAM and (
+        params.get("force_reauth", "").lower() in {"true", "1"}
+        or params.get("force_authentication") == "1"
+    )
     response = render(
         request,
         "emulator/consent.html",
@@ -139,6 +145,7 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
             "scope_rows": scope_rows,
             "redirect_host": redirect_uri.split("/")[2],
             "error": error,
+            "forced_login": forced_login,
             "action": request.get_full_path(),
         },
     )

@@ -83,6 +83,17 @@ def test_it_follows_authorize_url_through_the_consent_form_to_tokens(sandbox, re
     )
 
 
+def test_a_forced_re_login_reaches_the_consent_page_as_one(sandbox, receiver):
+    """PLATFORMS §2.2: our forced re-login sends `force_reauth=true` (plus the documented
+    `force_authentication=1`), and the sandbox's consent page takes it."""
+    redirect_uri = receiver.url(IG_CALLBACK)
+    forced = ig.authorize_url(redirect_uri=redirect_uri, state="f", force_authentication=True)
+    assert query_of(forced)["force_reauth"] == "true"
+    assert "data-forced-login" in requests.get(forced, timeout=10).text
+    plain = ig.authorize_url(redirect_uri=redirect_uri, state="p")
+    assert "data-forced-login" not in requests.get(plain, timeout=10).text
+
+
 def test_it_sees_the_denial_and_the_personal_account_refusal(sandbox, receiver):
     url = ig.authorize_url(redirect_uri=receiver.url(IG_CALLBACK), state="x")
     denied = consent(url, decision="deny")

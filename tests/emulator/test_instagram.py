@@ -86,6 +86,27 @@ def good_url(video: Callable[..., bytes], file_server: FileServer) -> str:
     return file_server.put("reel.mp4", video())
 
 
+@pytest.mark.parametrize(
+    ("switches", "forced"),
+    [
+        ({"force_reauth": "true"}, True),
+        ({"force_authentication": "1"}, True),
+        ({"force_reauth": "true", "force_authentication": "1"}, True),
+        ({}, False),
+        ({"force_authentication": "0"}, False),
+    ],
+)
+def test_consent_takes_either_reauthentication_switch(
+    api: Client, switches: dict[str, str], forced: bool
+) -> None:
+    """PLATFORMS §2.2: `force_reauth=true` (Meta's own URLs) and `force_authentication=1`."""
+    page = api.get(_authorize_url(**switches))
+    assert page.status_code == 200
+    assert (b"data-forced-login" in page.content) is forced
+    response = api.post(_authorize_url(**switches), {"account": "ig-creator", "decision": "allow"})
+    assert response.status_code == 302 and response["Location"].startswith(IG_REDIRECT + "?")
+
+
 def test_consent_approves_with_code_state_and_fragment(api: Client) -> None:
     page = api.get(_authorize_url())
     assert page.status_code == 200 and b"sbx_business" in page.content

@@ -58,6 +58,8 @@ def test_it_adds_the_optional_authorize_switches() -> None:
     )
 
     query = parse_qs(urlsplit(url).query)
+    # PLATFORMS §2.2: `force_reauth=true` forces the re-login; `force_authentication=1` is extra.
+    assert query["force_reauth"] == ["true"]
     assert (query["force_authentication"], query["enable_fb_login"]) == (["1"], ["0"])
 
 
