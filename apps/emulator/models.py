@@ -50,6 +50,10 @@ class SandboxConfig(models.Model):
     instagram_deauthorize_url = models.URLField(max_length=500, blank=True)
     instagram_data_deletion_url = models.URLField(max_length=500, blank=True)
     webhooks_enabled = models.BooleanField(default=True)
+    # Which secret signs the Instagram deauthorize / data-deletion callbacks (PLATFORMS §2.11):
+    # "instagram" = the Instagram App Secret; "meta" = the parent Meta app's (META_APP_SECRET),
+    # as one production handler reports Meta does.
+    instagram_signing_secret = models.CharField(max_length=16, default="instagram")
 
     def __str__(self) -> str:
         return "sandbox config"

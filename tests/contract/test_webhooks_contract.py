@@ -264,6 +264,36 @@ def test_remove_app_sends_a_deauthorize_callback_we_verify(sandbox, connect_inst
     assert receiver.received(IG_DATA_DELETION) == []
 
 
+META_SECRET = "meta-parent-app-secret"
+
+
+@pytest.mark.parametrize("signing", ["instagram", "meta"])
+def test_callbacks_signed_with_either_configured_secret_are_verified(
+    sandbox, connect_instagram, receiver, settings, signing
+):
+    """PLATFORMS §2.11: the Instagram App Secret, or the parent Meta app's (META_APP_SECRET)."""
+    settings.META_APP_SECRET = META_SECRET
+    sandbox.configure(instagram_signing_secret=signing)
+    connect_instagram()
+    sandbox.action("ig-business", "remove_app")
+    value = signed_request_of(only(receiver, IG_DEAUTHORIZE))
+
+    parsed = parse_signed_request(signed_request=value)
+    assert parsed.user_id == sandbox.account("ig-business")["app_scoped_id"]
+    # A third secret is never accepted.
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=resign(parsed.payload, "a-third-secret"))
+    assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+    # Without META_APP_SECRET only the Instagram App Secret counts.
+    settings.META_APP_SECRET = ""
+    if signing == "instagram":
+        assert parse_signed_request(signed_request=value).user_id == parsed.user_id
+    else:
+        with pytest.raises(SignedRequestError) as caught:
+            parse_signed_request(signed_request=value)
+        assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+
+
 def test_data_deletion_request_sends_a_callback_we_verify(sandbox, connect_instagram, receiver):
     connect_instagram("ig-creator")
     sandbox.action("ig-creator", "request_data_deletion")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.emulator.conftest import (
+    CONTROL,
     GRAPH,
     IG_API,
     IG_REDIRECT,
@@ -305,10 +306,11 @@ def test_clearing_a_checkpoint_by_signing_in_again(api: Client, token: str) -> N
     assert api.get(GRAPH + "/me", {"access_token": token}).status_code == 200
 
 
-def _verify_signed_request(raw: bytes) -> dict[str, Any]:
+def _verify_signed_request(raw: bytes, secret: str | None = None) -> dict[str, Any]:
     signed = parse_qs(raw.decode())["signed_request"][0]
     sig, payload = signed.split(".", 1)
-    expected = hmac.new(settings.INSTAGRAM_APP_SECRET.encode(), payload.encode(), hashlib.sha256)
+    key = (secret or settings.INSTAGRAM_APP_SECRET).encode()
+    expected = hmac.new(key, payload.encode(), hashlib.sha256)
     assert hmac.compare_digest(
         base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)), expected.digest()
     )
@@ -326,6 +328,34 @@ def test_remove_app_sends_a_signed_deauthorize_callback(
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
     payload = _verify_signed_request(sent.data)
     assert payload["user_id"] == control(api, "get", "/accounts/ig-business")["app_scoped_id"]
+
+
+def test_callbacks_can_be_signed_with_the_parent_meta_app_secret(
+    api: Client, token: str, outbox: Outbox, settings: Any
+) -> None:
+    """PLATFORMS §2.11: Meta is reported to sign them with the parent Meta app's secret."""
+    settings.META_APP_SECRET = "meta-parent-secret"
+    control(api, "patch", "/config", {"instagram_signing_secret": "meta"})
+    control(api, "post", "/accounts/ig-business/remove_app")
+    control(api, "post", "/accounts/ig-creator/request_data_deletion")
+    for sent in outbox.sent:
+        _verify_signed_request(sent.data, secret="meta-parent-secret")
+        with pytest.raises(AssertionError):
+            _verify_signed_request(sent.data)
+    assert len(outbox.sent) == 2
+
+
+def test_signing_with_the_meta_secret_needs_one_configured(api: Client, settings: Any) -> None:
+    settings.META_APP_SECRET = ""
+    response = api.patch(
+        CONTROL + "/config", {"instagram_signing_secret": "meta"}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "META_APP_SECRET" in response.json()["error"]
+    response = api.patch(
+        CONTROL + "/config", {"instagram_signing_secret": "fb"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert control(api, "get", "/config")["instagram_signing_secret"] == "instagram"
 
 
 def test_data_deletion_request_records_the_reply(api: Client, outbox: Outbox) -> None:
