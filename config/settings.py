@@ -264,7 +264,9 @@ INSTAGRAM_APP_SECRET = env.str("INSTAGRAM_APP_SECRET", default="sbx-instagram-ap
 # Login's deauthorize / data-deletion callbacks with it (PLATFORMS §2.11): when set, a signature
 # made with either secret is accepted. Empty: only INSTAGRAM_APP_SECRET.
 META_APP_SECRET = env.str("META_APP_SECRET", default="")
-INSTAGRAM_GRAPH_VERSION = env.str("INSTAGRAM_GRAPH_VERSION", default="v23.0")
+# PLATFORMS §2.1: v25.0 or newer. `manage.py check` warns 90 days before Meta stops serving the
+# configured version (dates: apps/platforms/instagram/graph_versions.py).
+INSTAGRAM_GRAPH_VERSION = env.str("INSTAGRAM_GRAPH_VERSION", default="v25.0")
 PLATFORM_BASE_URLS = {
     "tiktok_auth": _EMULATOR_BASE + "/tiktok" if _USE_EMULATOR_HOSTS else "https://www.tiktok.com",
     "tiktok_api": (

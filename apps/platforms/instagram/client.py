@@ -304,7 +304,7 @@ def get_publishing_limit(*, access_token: str, ig_user_id: str) -> PublishingLim
 
 
 def graph_url(path: str) -> str:
-    """A versioned Graph URL, e.g. https://graph.instagram.com/v23.0/me."""
+    """A versioned Graph URL, e.g. https://graph.instagram.com/v25.0/me."""
     return f"{base_url('instagram_graph')}/{settings.INSTAGRAM_GRAPH_VERSION}/{path.lstrip('/')}"
 
 
