@@ -263,7 +263,13 @@ TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sbx-tiktok-client-key"
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sbx-tiktok-client-secret")
 INSTAGRAM_APP_ID = env.str("INSTAGRAM_APP_ID", default="990000000000001")
 INSTAGRAM_APP_SECRET = env.str("INSTAGRAM_APP_SECRET", default="sbx-instagram-app-secret")
-INSTAGRAM_GRAPH_VERSION = env.str("INSTAGRAM_GRAPH_VERSION", default="v23.0")
+# The parent Meta app's secret, optional. A production handler reports that Meta signs Instagram
+# Login's deauthorize / data-deletion callbacks with it (PLATFORMS §2.11): when set, a signature
+# made with either secret is accepted. Empty: only INSTAGRAM_APP_SECRET.
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+# PLATFORMS §2.1: v25.0 or newer. `manage.py check` warns 90 days before Meta stops serving the
+# configured version (dates: apps/platforms/instagram/graph_versions.py).
+INSTAGRAM_GRAPH_VERSION = env.str("INSTAGRAM_GRAPH_VERSION", default="v25.0")
 PLATFORM_BASE_URLS = {
     "tiktok_auth": _EMULATOR_BASE + "/tiktok" if _USE_EMULATOR_HOSTS else "https://www.tiktok.com",
     "tiktok_api": (

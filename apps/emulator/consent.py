@@ -1,6 +1,7 @@
 """The sandbox's own sign-in and consent pages (DESIGN §9), one implementation for both platforms.
 
-Invalid client ids, unregistered redirect URIs or (on Instagram) bad scopes get an error page —
+Invalid client ids, unregistered redirect URIs, a TikTok request without a PKCE challenge or (on
+Instagram) bad scopes get an error page —
 like the real platforms, the sandbox never redirects to a URI that is not registered for the app.
 Everything else ends in a redirect to `redirect_uri` with a code or with `error=access_denied`
 (Cancel, or an account the platform refuses, e.g. a personal Instagram account).
@@ -27,13 +28,24 @@ from apps.emulator.grants import (
 from apps.emulator.models import Platform, SandboxAccount
 
 BRAND = {Platform.TIKTOK: "TikTok (sandbox)", Platform.INSTAGRAM: "Instagram (sandbox)"}
+# PLATFORMS §1.2: since mid-2026 TikTok refuses the authorize page without a PKCE challenge and
+# shows its own error page (no redirect) with these codes.
+TIKTOK_PKCE_ERR_CODE = "10007"
+TIKTOK_PKCE_ERROR_TYPE = "code_challenge"
 
 
-def _error_page(request: HttpRequest, platform: str, message: str) -> HttpResponse:
+def _error_page(
+    request: HttpRequest, platform: str, message: str, *, err_code: str = "", error_type: str = ""
+) -> HttpResponse:
     return render(
         request,
         "emulator/consent_error.html",
-        {"brand": BRAND[Platform(platform)], "message": message},
+        {
+            "brand": BRAND[Platform(platform)],
+            "message": message,
+            "err_code": err_code,
+            "error_type": error_type,
+        },
         status=400,
     )
 
@@ -50,6 +62,14 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
     if problem:
         return _error_page(request, platform, problem)
     state = params.get("state", "")
+    if platform == Platform.TIKTOK and not params.get("code_challenge"):
+        return _error_page(
+            request,
+            platform,
+            "This app's request has no code_challenge: TikTok requires PKCE.",
+            err_code=TIKTOK_PKCE_ERR_CODE,
+            error_type=TIKTOK_PKCE_ERROR_TYPE,
+        )
     if params.get("code_challenge") and params.get("code_challenge_method") != "S256":
         return _error_page(request, platform, "code_challenge_method must be S256.")
     if params.get("response_type") != "code":
@@ -108,6 +128,12 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
                 url = denial_url(platform, redirect_uri, state, refused)
             return HttpResponseRedirect(url)
     scope_rows = [{"name": s, "required": s in required} for s in scopes]
+    # §2.2: Meta's `force_reauth=true` and the documented `force_authentication=1` both ask for a
+    # fresh sign-in. The sandbox keeps no session, so it always asks; it says so when told to.
+    forced_login = platform == Platform.INSTAGRAM and (
+        params.get("force_reauth", "").lower() in {"true", "1"}
+        or params.get("force_authentication") == "1"
+    )
     response = render(
         request,
         "emulator/consent.html",
@@ -119,6 +145,7 @@ def consent_view(request: HttpRequest, platform: str) -> HttpResponse:
             "scope_rows": scope_rows,
             "redirect_host": redirect_uri.split("/")[2],
             "error": error,
+            "forced_login": forced_login,
             "action": request.get_full_path(),
         },
     )

@@ -26,8 +26,10 @@ class SandboxConfig(models.Model):
     instagram_code_ttl = models.PositiveIntegerField(default=3600)
     instagram_short_ttl = models.PositiveIntegerField(default=3600)
     instagram_long_ttl = models.PositiveIntegerField(default=5_184_000)
-    # "data" = current `{"data":[{…}]}` code-exchange shape, "flat" = legacy (PLATFORMS §2.3).
-    instagram_token_shape = models.CharField(max_length=8, default="data")
+    # Code-exchange reply (PLATFORMS §2.3): "flat" = `{access_token, user_id, permissions}`, what
+    # every production client found reads (the default); "data" = `{"data":[{…}]}`, the shape the
+    # current docs show.
+    instagram_token_shape = models.CharField(max_length=8, default="flat")
     # Processing ("moves over time"): sandbox seconds before a result is visible.
     tiktok_processing_seconds = models.PositiveIntegerField(default=10)
     tiktok_moderation_seconds = models.PositiveIntegerField(default=30)
@@ -48,6 +50,10 @@ class SandboxConfig(models.Model):
     instagram_deauthorize_url = models.URLField(max_length=500, blank=True)
     instagram_data_deletion_url = models.URLField(max_length=500, blank=True)
     webhooks_enabled = models.BooleanField(default=True)
+    # Which secret signs the Instagram deauthorize / data-deletion callbacks (PLATFORMS §2.11):
+    # "instagram" = the Instagram App Secret; "meta" = the parent Meta app's (META_APP_SECRET),
+    # as one production handler reports Meta does.
+    instagram_signing_secret = models.CharField(max_length=16, default="instagram")
 
     def __str__(self) -> str:
         return "sandbox config"
@@ -169,6 +175,8 @@ class TikTokPublish(models.Model):
     pending_fail_reason = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=32, blank=True)
     fail_reason = models.CharField(max_length=64, blank=True)
+    # When `post.publish.publicly_available` was sent (once, after moderation, public posts only).
+    publicly_available_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -87,8 +87,16 @@ def send_tiktok_event(
     return _deliver("tiktok:" + event, webhook_target("tiktok"), body, headers)
 
 
+def instagram_signing_key() -> str:
+    """The Instagram App Secret, or the parent Meta app's when configured (§2.11)."""
+    if get_config().instagram_signing_secret == "meta":
+        return str(settings.META_APP_SECRET)
+    return str(settings.INSTAGRAM_APP_SECRET)
+
+
 def send_instagram_callback(account: SandboxAccount, kind: str) -> WebhookDelivery:
-    """POST a form-encoded signed_request to the deauthorize or data-deletion URL (§2.11).
+    """POST a form-encoded signed_request to the deauthorize or data-deletion URL (§2.11),
+    signed with `instagram_signing_key()`.
 
     `kind` is "instagram_deauthorize" or "instagram_data_deletion".
     """
@@ -99,8 +107,6 @@ def send_instagram_callback(account: SandboxAccount, kind: str) -> WebhookDelive
         "issued_at": now,
         "user_id": account.app_scoped_id,
     }
-    body = urlencode(
-        {"signed_request": signed_request(payload, secret=settings.INSTAGRAM_APP_SECRET)}
-    )
+    body = urlencode({"signed_request": signed_request(payload, secret=instagram_signing_key())})
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return _deliver(kind, webhook_target(kind), body, headers)

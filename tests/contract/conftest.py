@@ -95,11 +95,17 @@ def video_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return make_video(tmp_path_factory.mktemp("videos") / "good.mp4")
 
 
+# Over the 64,000,000 bytes that go as one chunk (PLATFORMS §1.6(d) "Chunking in practice").
+LARGE_VIDEO_BYTES = 65_000_000
+# Two chunks for LARGE_VIDEO_BYTES: 32 MB + the remainder.
+LARGE_CHUNK_BYTES = 32_000_000
+
+
 @pytest.fixture(scope="session")
 def large_video_bytes(video_bytes: bytes) -> bytes:
-    """The same video padded past 10 MB with a trailing MP4 `free` box, so the upload needs
-    two 5 MB chunks (PLATFORMS §1.6(d)) while the file stays a valid MP4."""
-    padding = 10_400_000
+    """The same video padded past 64 MB with a trailing MP4 `free` box, so the upload must be
+    chunked (PLATFORMS §1.6(d)) while the file stays a valid MP4."""
+    padding = LARGE_VIDEO_BYTES - len(video_bytes) - 8
     return video_bytes + struct.pack(">I4s", padding + 8, b"free") + b"\0" * padding
 
 

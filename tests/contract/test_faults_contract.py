@@ -378,7 +378,11 @@ def test_a_fault_with_times_fires_that_often_then_the_call_succeeds(ctx):
 @pytest.mark.parametrize("preset", ["http_500", "http_502", "http_503", "http_504"])
 def test_the_consent_page_shows_the_injected_failure(ctx, endpoint, preset):
     if endpoint == "tiktok.authorize":
-        url = tt.authorize_url(redirect_uri=ctx.receiver.url(TT_CALLBACK), state="s")
+        url = tt.authorize_url(
+            redirect_uri=ctx.receiver.url(TT_CALLBACK),
+            state="s",
+            code_challenge=tt.pkce_challenge(verifier=tt.pkce_verifier()),
+        )
     else:
         url = ig.authorize_url(redirect_uri=ctx.receiver.url(IG_CALLBACK), state="s")
     assert presets_for(endpoint) == sorted(GENERIC)

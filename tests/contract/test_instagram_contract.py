@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.conf import settings
 from django.utils import timezone
 
 from apps.platforms.errors import AuthReason, Category, PlatformError
@@ -82,6 +83,17 @@ def test_it_follows_authorize_url_through_the_consent_form_to_tokens(sandbox, re
     )
 
 
+def test_a_forced_re_login_reaches_the_consent_page_as_one(sandbox, receiver):
+    """PLATFORMS §2.2: our forced re-login sends `force_reauth=true` (plus the documented
+    `force_authentication=1`), and the sandbox's consent page takes it."""
+    redirect_uri = receiver.url(IG_CALLBACK)
+    forced = ig.authorize_url(redirect_uri=redirect_uri, state="f", force_authentication=True)
+    assert query_of(forced)["force_reauth"] == "true"
+    assert "data-forced-login" in requests.get(forced, timeout=10).text
+    plain = ig.authorize_url(redirect_uri=redirect_uri, state="p")
+    assert "data-forced-login" not in requests.get(plain, timeout=10).text
+
+
 def test_it_sees_the_denial_and_the_personal_account_refusal(sandbox, receiver):
     url = ig.authorize_url(redirect_uri=receiver.url(IG_CALLBACK), state="x")
     denied = consent(url, decision="deny")
@@ -98,12 +110,64 @@ def test_it_sees_the_denial_and_the_personal_account_refusal(sandbox, receiver):
     )
 
 
-def test_it_reads_the_legacy_flat_token_shape(sandbox, connect_instagram):
-    sandbox.configure(instagram_token_shape="flat")
-    short = connect_instagram(long=False)
-    assert short.scopes is None  # unknown: the legacy shape has no permissions
+def test_the_sandbox_answers_the_code_exchange_flat_with_permissions_by_default(sandbox, receiver):
+    """PLATFORMS §2.3: the flat body production clients read, `permissions` included."""
+    redirect_uri = receiver.url(IG_CALLBACK)
+    grant = sandbox.authorize("ig-business", ALL_IG_SCOPES, redirect_uri)
+    body = requests.post(
+        sandbox.url("/_emulator/instagram-api/oauth/access_token"),
+        data={
+            "client_id": settings.INSTAGRAM_APP_ID,
+            "client_secret": settings.INSTAGRAM_APP_SECRET,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code": grant["code"],
+        },
+        timeout=10,
+    ).json()
+    assert set(body) == {"access_token", "user_id", "permissions"}
+    assert body["user_id"] == int(sandbox.account("ig-business")["app_scoped_id"])
+    assert body["permissions"].split(",") == list(ALL_IG_SCOPES)
+
+
+@pytest.mark.parametrize("shape", [None, "flat", "data"])
+def test_it_reads_both_token_shapes_alike(sandbox, connect_instagram, shape):
+    if shape:
+        sandbox.configure(instagram_token_shape=shape)
+    short = connect_instagram(scopes=("instagram_business_basic",), long=False)
+    assert short.scopes == {"instagram_business_basic"}
     assert short.account_id == sandbox.account("ig-business")["app_scoped_id"]
+    assert short.expires_in == 3600
     assert ig.get_me(access_token=short.access_token).username == "sbx_business"
+
+
+@pytest.mark.parametrize("version", ["v21.0", "v25.0"])
+def test_the_token_endpoints_are_reached_unversioned_whatever_the_graph_version(
+    sandbox, connect_instagram, settings, version
+):
+    """PLATFORMS §2.1: access_token / refresh_access_token exist only unversioned, so a
+    versioned path is an error on the sandbox as on the real host, and our client never
+    sends one."""
+    settings.INSTAGRAM_GRAPH_VERSION = version
+    short = connect_instagram(long=False)
+    versioned = requests.get(
+        sandbox.url(f"/_emulator/instagram-graph/{version}/access_token"),
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": settings.INSTAGRAM_APP_SECRET,
+            "access_token": short.access_token,
+        },
+        timeout=10,
+    )
+    assert versioned.status_code == 400
+    assert versioned.json()["error"]["code"] == 100
+
+    long = ig.exchange_long_lived(short_lived_token=short.access_token)
+    sandbox.advance(hours=25)
+    fresh = ig.refresh_long_lived(access_token=long.access_token, issued_at=a_day_ago())
+    assert fresh.access_token != long.access_token
+    # Versioned calls still work where they belong.
+    assert ig.get_me(access_token=fresh.access_token).username == "sbx_business"
 
 
 def test_it_sees_declined_permissions_in_the_grant(sandbox, connect_instagram):

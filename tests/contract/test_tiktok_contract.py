@@ -19,7 +19,7 @@ from apps.platforms.errors import AuthReason, Category, PlatformError
 from apps.platforms.tiktok import client as tt
 from apps.platforms.tiktok import upload
 from apps.platforms.tiktok.types import PostInfo
-from tests.contract.conftest import MODERATION_S, PROCESSING_S
+from tests.contract.conftest import LARGE_CHUNK_BYTES, MODERATION_S, PROCESSING_S
 from tests.contract.helpers import ALL_TT_SCOPES, TT_CALLBACK, query_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -128,9 +128,27 @@ def test_the_code_is_bound_to_the_pkce_verifier(sandbox, receiver, sent_verifier
     assert exc.value.code == "invalid_grant"
 
 
+def test_the_authorize_page_refuses_a_request_without_a_pkce_challenge(sandbox, receiver):
+    """PLATFORMS §1.2: TikTok's own error page (errCode=10007), and no redirect to the app."""
+    redirect_uri = receiver.url(TT_CALLBACK)
+    url = tt.authorize_url(redirect_uri=redirect_uri, state="st-0", code_challenge="x")
+    without = url.replace("&code_challenge=x&code_challenge_method=S256", "")
+    assert "code_challenge" not in without
+    page = requests.get(without, timeout=10, allow_redirects=False)
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert 'data-err-code="10007"' in page.text
+    assert 'data-error-type="code_challenge"' in page.text
+    assert receiver.requests == []
+    assert requests.get(url, timeout=10, allow_redirects=False).status_code == 200
+
+
 def test_it_sees_the_denial_when_the_user_cancels_consent(sandbox, receiver):
     redirect_uri = receiver.url(TT_CALLBACK)
-    url = tt.authorize_url(redirect_uri=redirect_uri, state="st-9")
+    url = tt.authorize_url(
+        redirect_uri=redirect_uri,
+        state="st-9",
+        code_challenge=tt.pkce_challenge(verifier=tt.pkce_verifier()),
+    )
     browser = requests.Session()
     page = browser.get(url, timeout=10)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
@@ -338,8 +356,9 @@ def test_it_never_gets_a_public_post_id_for_self_only(sandbox, connect_tiktok, v
 
 def test_it_uploads_a_large_video_in_two_chunks(sandbox, connect_tiktok, large_video_bytes):
     tokens = connect_tiktok()
-    init = post_file(tokens.access_token, large_video_bytes, chunk_size=5_000_000)
-    assert init.plan.total_chunk_count == 2  # 5 MB + the remainder (§1.6(d))
+    init = post_file(tokens.access_token, large_video_bytes, chunk_size=LARGE_CHUNK_BYTES)
+    # Over 64 MB: 32 MB + the remainder (§1.6(d)).
+    assert init.plan.total_chunk_count == 2
     result = upload.upload_video(
         upload_url=init.upload_url, source=io.BytesIO(large_video_bytes), plan=init.plan
     )
@@ -356,7 +375,7 @@ def test_it_resumes_from_the_status_uploaded_bytes_after_a_partial_upload(
     sandbox, connect_tiktok, large_video_bytes
 ):
     tokens = connect_tiktok()
-    init = post_file(tokens.access_token, large_video_bytes, chunk_size=5_000_000)
+    init = post_file(tokens.access_token, large_video_bytes, chunk_size=LARGE_CHUNK_BYTES)
     first = init.plan.chunk(0)
     # A worker sends the first chunk and dies.
     response = upload.upload_chunk(
@@ -388,10 +407,10 @@ def test_it_resyncs_when_it_restarts_from_zero_but_tiktok_holds_a_chunk(
     sandbox, connect_tiktok, large_video_bytes
 ):
     tokens = connect_tiktok()
-    init = post_file(tokens.access_token, large_video_bytes, chunk_size=5_000_000)
+    init = post_file(tokens.access_token, large_video_bytes, chunk_size=LARGE_CHUNK_BYTES)
     upload.upload_chunk(
         upload_url=init.upload_url,
-        data=large_video_bytes[:5_000_000],
+        data=large_video_bytes[:LARGE_CHUNK_BYTES],
         first=0,
         total=len(large_video_bytes),
     )
@@ -411,7 +430,7 @@ def test_it_survives_a_lost_chunk_response_with_exactly_one_post(
     sandbox, connect_tiktok, large_video_bytes
 ):
     tokens = connect_tiktok()
-    init = post_file(tokens.access_token, large_video_bytes, chunk_size=5_000_000)
+    init = post_file(tokens.access_token, large_video_bytes, chunk_size=LARGE_CHUNK_BYTES)
     # The first chunk lands but its 206 is lost (504); then a 503 on the retry of chunk two.
     sandbox.fault("tiktok.upload", lost_response=True, times=1)
     result = upload.upload_video(
@@ -440,6 +459,74 @@ def test_it_survives_a_lost_final_response_and_checks_the_status(
     status = tt.fetch_status(access_token=tokens.access_token, publish_id=init.publish_id)
     assert status.status == "PUBLISH_COMPLETE"
     assert len(sandbox.ledger(platform="tiktok")) == 1
+
+
+def test_it_takes_a_200_to_the_last_chunk_as_received_and_the_status_decides(
+    sandbox, connect_tiktok, video_bytes
+):
+    tokens = connect_tiktok()
+    init = post_file(tokens.access_token, video_bytes)
+    # The sandbox keeps the bytes, then answers 200 where the docs say 201 (§1.6(d)).
+    sandbox.fault("tiktok.upload", lost_response=True, http_status=200, times=1)
+    result = upload.upload_video(
+        upload_url=init.upload_url, source=io.BytesIO(video_bytes), plan=init.plan
+    )
+    assert result.complete and result.uploaded_bytes == len(video_bytes)
+    sandbox.advance(PROCESSING_S)
+    status = tt.fetch_status(access_token=tokens.access_token, publish_id=init.publish_id)
+    assert status.status == "PUBLISH_COMPLETE"
+    assert len(sandbox.ledger(platform="tiktok")) == 1
+
+
+def test_it_names_the_chunk_plan_when_tiktok_refuses_a_multi_chunk_init(
+    sandbox, connect_tiktok, large_video_bytes
+):
+    tokens = connect_tiktok()
+    # The reported answer to multi-chunk inits (§1.6(d), post-for-me#327).
+    sandbox.fault(
+        "tiktok.video_init",
+        http_status=400,
+        body={
+            "data": {},
+            "error": {
+                "code": "invalid_params",
+                "message": "The chunk size is invalid",
+                "log_id": "202611300000",
+            },
+        },
+        times=1,
+    )
+    error = raises(
+        tt.init_file_post,
+        access_token=tokens.access_token,
+        post_info=PUBLIC,
+        video_size=len(large_video_bytes),
+        chunk_size=LARGE_CHUNK_BYTES,
+    )
+    assert (error.code, error.category) == ("invalid_params", Category.PERMANENT)
+    assert "The chunk size is invalid" in error.message
+    assert "in 2 chunks of 32,000,000 bytes" in error.message
+    assert sandbox.ledger(platform="tiktok") == []
+
+
+def test_the_sandbox_refuses_one_chunk_over_64_mb(sandbox, connect_tiktok):
+    tokens = connect_tiktok()
+    response = requests.post(
+        sandbox.url("/_emulator/tiktok-api/v2/post/publish/video/init/"),
+        json={
+            "post_info": {"title": "t", "privacy_level": "SELF_ONLY"},
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": 100_000_000,
+                "chunk_size": 64_000_000,
+                "total_chunk_count": 1,
+            },
+        },
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_param"
 
 
 def test_it_retries_a_chunk_after_a_5xx(sandbox, connect_tiktok, video_bytes):

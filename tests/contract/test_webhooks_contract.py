@@ -40,7 +40,7 @@ from apps.platforms.tiktok import webhooks as tw
 from apps.platforms.tiktok.types import PostInfo
 from apps.platforms.types import TokenSet
 from tests.connections.webhook_helpers import with_other_low_bits
-from tests.contract.conftest import PROCESSING_S
+from tests.contract.conftest import MODERATION_S, PROCESSING_S
 from tests.contract.helpers import IG_DATA_DELETION, IG_DEAUTHORIZE, TT_WEBHOOK, Captured
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -200,10 +200,54 @@ def test_posting_events_arrive_signed(sandbox, connect_tiktok, receiver, video_b
     for delivery in receiver.received(TT_WEBHOOK):
         verify(delivery)
         events.append(tw.parse_event(delivery.body))
-    assert [(e.event, e.publish_id, e.fail_reason) for e in events] == [
-        (tw.POST_PUBLISH_FAILED, cancelled.publish_id, "publish_cancelled"),
-        (tw.POST_PUBLISH_COMPLETE, done.publish_id, ""),
+    assert [(e.event, e.publish_id, e.publish_type, e.reason) for e in events] == [
+        (
+            tw.POST_PUBLISH_FAILED,
+            cancelled.publish_id,
+            tw.PublishType.DIRECT_PUBLISH,
+            "publish_cancelled",
+        ),
+        (tw.POST_PUBLISH_COMPLETE, done.publish_id, tw.PublishType.DIRECT_PUBLISH, ""),
     ]
+    # SELF_ONLY is never publicly available, however long moderation is given (§1.9).
+    sandbox.advance(MODERATION_S + 3600)
+    tt.fetch_status(access_token=tokens.access_token, publish_id=done.publish_id)
+    sandbox.state()
+    assert len(receiver.received(TT_WEBHOOK)) == 2
+
+
+def test_a_public_post_is_announced_with_its_post_id_after_moderation(
+    sandbox, connect_tiktok, receiver, video_bytes
+):
+    tokens = connect_tiktok()
+    post = PostInfo(title="public hooks", privacy_level="PUBLIC_TO_EVERYONE")
+    init = tt.init_file_post(
+        access_token=tokens.access_token, post_info=post, video_size=len(video_bytes)
+    )
+    upload.upload_video(upload_url=init.upload_url, source=io.BytesIO(video_bytes), plan=init.plan)
+    sandbox.advance(PROCESSING_S)
+    tt.fetch_status(access_token=tokens.access_token, publish_id=init.publish_id)
+    assert [tw.parse_event(d.body).event for d in receiver.received(TT_WEBHOOK)] == [
+        tw.POST_PUBLISH_COMPLETE
+    ]
+
+    sandbox.advance(MODERATION_S)
+    status = tt.fetch_status(access_token=tokens.access_token, publish_id=init.publish_id)
+    tt.fetch_status(access_token=tokens.access_token, publish_id=init.publish_id)
+    sandbox.state()
+
+    deliveries = receiver.received(TT_WEBHOOK)
+    assert len(deliveries) == 2  # sent once, however often it is read
+    verify(deliveries[1])
+    event = tw.parse_event(deliveries[1].body)
+    assert event.event == tw.POST_PUBLISH_PUBLICLY_AVAILABLE
+    assert (event.publish_id, event.publish_type) == (
+        init.publish_id,
+        tw.PublishType.DIRECT_PUBLISH,
+    )
+    assert event.user_openid == tokens.account_id
+    assert event.post_id == sandbox.ledger(platform="tiktok")[0]["post_id"]
+    assert status.public_post_ids == (event.post_id,)
 
 
 # --- Instagram ------------------------------------------------------------------------------
@@ -218,6 +262,36 @@ def test_remove_app_sends_a_deauthorize_callback_we_verify(sandbox, connect_inst
     assert request.algorithm == "HMAC-SHA256"
     assert request.issued_at and request.expires and request.expires > request.issued_at
     assert receiver.received(IG_DATA_DELETION) == []
+
+
+META_SECRET = "meta-parent-app-secret"
+
+
+@pytest.mark.parametrize("signing", ["instagram", "meta"])
+def test_callbacks_signed_with_either_configured_secret_are_verified(
+    sandbox, connect_instagram, receiver, settings, signing
+):
+    """PLATFORMS §2.11: the Instagram App Secret, or the parent Meta app's (META_APP_SECRET)."""
+    settings.META_APP_SECRET = META_SECRET
+    sandbox.configure(instagram_signing_secret=signing)
+    connect_instagram()
+    sandbox.action("ig-business", "remove_app")
+    value = signed_request_of(only(receiver, IG_DEAUTHORIZE))
+
+    parsed = parse_signed_request(signed_request=value)
+    assert parsed.user_id == sandbox.account("ig-business")["app_scoped_id"]
+    # A third secret is never accepted.
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=resign(parsed.payload, "a-third-secret"))
+    assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+    # Without META_APP_SECRET only the Instagram App Secret counts.
+    settings.META_APP_SECRET = ""
+    if signing == "instagram":
+        assert parse_signed_request(signed_request=value).user_id == parsed.user_id
+    else:
+        with pytest.raises(SignedRequestError) as caught:
+            parse_signed_request(signed_request=value)
+        assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
 
 
 def test_data_deletion_request_sends_a_callback_we_verify(sandbox, connect_instagram, receiver):

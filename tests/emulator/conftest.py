@@ -191,7 +191,7 @@ def instagram_token(
         },
     )
     assert response.status_code == 200, response.content
-    short = response.json()["data"][0]["access_token"]
+    short = response.json()["access_token"]  # the flat shape, the sandbox's default
     if not long:
         return short
     response = client.get(

@@ -118,6 +118,7 @@ def test_control_page_renders_and_its_buttons_work(api: Client) -> None:
             "instagram_short_ttl": "3600",
             "instagram_long_ttl": "5184000",
             "instagram_token_shape": "data",
+            "instagram_signing_secret": "instagram",
             "tiktok_processing_seconds": "10",
             "tiktok_moderation_seconds": "30",
             "instagram_processing_seconds": "10",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.emulator.conftest import (
+    CONTROL,
     GRAPH,
     IG_API,
     IG_REDIRECT,
@@ -86,6 +87,27 @@ def good_url(video: Callable[..., bytes], file_server: FileServer) -> str:
     return file_server.put("reel.mp4", video())
 
 
+@pytest.mark.parametrize(
+    ("switches", "forced"),
+    [
+        ({"force_reauth": "true"}, True),
+        ({"force_authentication": "1"}, True),
+        ({"force_reauth": "true", "force_authentication": "1"}, True),
+        ({}, False),
+        ({"force_authentication": "0"}, False),
+    ],
+)
+def test_consent_takes_either_reauthentication_switch(
+    api: Client, switches: dict[str, str], forced: bool
+) -> None:
+    """PLATFORMS §2.2: `force_reauth=true` (Meta's own URLs) and `force_authentication=1`."""
+    page = api.get(_authorize_url(**switches))
+    assert page.status_code == 200
+    assert (b"data-forced-login" in page.content) is forced
+    response = api.post(_authorize_url(**switches), {"account": "ig-creator", "decision": "allow"})
+    assert response.status_code == 302 and response["Location"].startswith(IG_REDIRECT + "?")
+
+
 def test_consent_approves_with_code_state_and_fragment(api: Client) -> None:
     page = api.get(_authorize_url())
     assert page.status_code == 200 and b"sbx_business" in page.content
@@ -98,7 +120,7 @@ def test_consent_approves_with_code_state_and_fragment(api: Client) -> None:
     assert query["state"] == "st"
     body = _exchange(api, query["code"]).json()
     # content_publish was unticked, so only the required scope was granted.
-    assert body["data"][0]["permissions"] == "instagram_business_basic"
+    assert body["permissions"] == "instagram_business_basic"
 
 
 def test_consent_sends_a_personal_account_back_to_the_app_as_not_professional(
@@ -165,7 +187,13 @@ def test_code_exchange_shapes_and_single_use(api: Client) -> None:
     )
     body = _exchange(api, grant["code"]).json()
     account = control(api, "get", "/accounts/ig-business")
-    assert body["data"][0]["user_id"] == account["app_scoped_id"]
+    # PLATFORMS §2.3: flat, with permissions and a numeric user_id, by default.
+    assert body == {
+        "access_token": body["access_token"],
+        "user_id": int(account["app_scoped_id"]),
+        "permissions": "instagram_business_basic",
+    }
+    assert body["access_token"].startswith("IGAAS")
     again = _exchange(api, grant["code"])
     assert again.status_code == 400
     assert again.json() == {
@@ -173,15 +201,17 @@ def test_code_exchange_shapes_and_single_use(api: Client) -> None:
         "code": 400,
         "error_message": "Matching code was not found or was already used",
     }
-    control(api, "post", "/config", {"instagram_token_shape": "flat"})
+    control(api, "post", "/config", {"instagram_token_shape": "data"})
     grant = control(
         api,
         "post",
         "/authorize",
         {"account": "ig-business", "scopes": "", "redirect_uri": IG_REDIRECT},
     )
-    flat = _exchange(api, grant["code"]).json()
-    assert flat["user_id"] == int(account["app_scoped_id"]) and "access_token" in flat
+    [wrapped] = _exchange(api, grant["code"]).json()["data"]
+    assert wrapped["user_id"] == account["app_scoped_id"]
+    assert wrapped["permissions"] == "instagram_business_basic"
+    assert "access_token" in wrapped
 
 
 def test_code_exchange_rejects_a_wrong_secret(api: Client) -> None:
@@ -210,7 +240,7 @@ def test_long_lived_exchange_and_refresh_rules(api: Client) -> None:
     assert too_young.status_code == 400 and _error(too_young)[0] != 190
     control(api, "post", "/clock", {"hours": 25})
     fresh = api.get(
-        GRAPH + "/v23.0/refresh_access_token",
+        GRAPH + "/refresh_access_token",
         {"grant_type": "ig_refresh_token", "access_token": long},
     ).json()
     assert fresh["token_type"] == "bearer" and fresh["expires_in"] == 5_184_000
@@ -220,6 +250,25 @@ def test_long_lived_exchange_and_refresh_rules(api: Client) -> None:
         {"grant_type": "ig_refresh_token", "access_token": fresh["access_token"]},
     )
     assert _error(dead) == (190, 463)
+
+
+@pytest.mark.parametrize("version", ["v21.0", "v25.0"])
+def test_token_endpoints_exist_only_unversioned(api: Client, version: str) -> None:
+    """PLATFORMS §2.1: a versioned access_token / refresh_access_token path is an error."""
+    short = instagram_token(api, long=False)
+    exchange = {
+        "grant_type": "ig_exchange_token",
+        "client_secret": settings.INSTAGRAM_APP_SECRET,
+        "access_token": short,
+    }
+    versioned = api.get(f"{GRAPH}/{version}/access_token", exchange)
+    assert versioned.status_code == 400 and _error(versioned) == (100, 33)
+    long = api.get(GRAPH + "/access_token", exchange).json()["access_token"]
+    control(api, "post", "/clock", {"hours": 25})
+    refresh = {"grant_type": "ig_refresh_token", "access_token": long}
+    versioned = api.get(f"{GRAPH}/{version}/refresh_access_token", refresh)
+    assert versioned.status_code == 400 and _error(versioned) == (100, 33)
+    assert api.get(GRAPH + "/refresh_access_token", refresh).status_code == 200
 
 
 def test_short_lived_tokens_expire_in_an_hour(api: Client) -> None:
@@ -257,10 +306,11 @@ def test_clearing_a_checkpoint_by_signing_in_again(api: Client, token: str) -> N
     assert api.get(GRAPH + "/me", {"access_token": token}).status_code == 200
 
 
-def _verify_signed_request(raw: bytes) -> dict[str, Any]:
+def _verify_signed_request(raw: bytes, secret: str | None = None) -> dict[str, Any]:
     signed = parse_qs(raw.decode())["signed_request"][0]
     sig, payload = signed.split(".", 1)
-    expected = hmac.new(settings.INSTAGRAM_APP_SECRET.encode(), payload.encode(), hashlib.sha256)
+    key = (secret or settings.INSTAGRAM_APP_SECRET).encode()
+    expected = hmac.new(key, payload.encode(), hashlib.sha256)
     assert hmac.compare_digest(
         base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)), expected.digest()
     )
@@ -278,6 +328,34 @@ def test_remove_app_sends_a_signed_deauthorize_callback(
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
     payload = _verify_signed_request(sent.data)
     assert payload["user_id"] == control(api, "get", "/accounts/ig-business")["app_scoped_id"]
+
+
+def test_callbacks_can_be_signed_with_the_parent_meta_app_secret(
+    api: Client, token: str, outbox: Outbox, settings: Any
+) -> None:
+    """PLATFORMS §2.11: Meta is reported to sign them with the parent Meta app's secret."""
+    settings.META_APP_SECRET = "meta-parent-secret"
+    control(api, "patch", "/config", {"instagram_signing_secret": "meta"})
+    control(api, "post", "/accounts/ig-business/remove_app")
+    control(api, "post", "/accounts/ig-creator/request_data_deletion")
+    for sent in outbox.sent:
+        _verify_signed_request(sent.data, secret="meta-parent-secret")
+        with pytest.raises(AssertionError):
+            _verify_signed_request(sent.data)
+    assert len(outbox.sent) == 2
+
+
+def test_signing_with_the_meta_secret_needs_one_configured(api: Client, settings: Any) -> None:
+    settings.META_APP_SECRET = ""
+    response = api.patch(
+        CONTROL + "/config", {"instagram_signing_secret": "meta"}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "META_APP_SECRET" in response.json()["error"]
+    response = api.patch(
+        CONTROL + "/config", {"instagram_signing_secret": "fb"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert control(api, "get", "/config")["instagram_signing_secret"] == "instagram"
 
 
 def test_data_deletion_request_records_the_reply(api: Client, outbox: Outbox) -> None:

@@ -4,6 +4,7 @@ is an open redirect on our origin."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +30,7 @@ APP = "https://app.example/cb/"
 OWN = {"tiktok": REDIRECT, "instagram": IG_REDIRECT}
 ACCOUNT = {"tiktok": "tt-public", "instagram": "ig-business"}
 PLATFORMS = pytest.mark.parametrize("platform", ["tiktok", "instagram"])
+VERIFIER = "v" * 64
 
 
 def _authorize_url(platform: str, redirect_uri: str, **overrides: str) -> str:
@@ -39,6 +41,9 @@ def _authorize_url(platform: str, redirect_uri: str, **overrides: str) -> str:
             "response_type": "code",
             "redirect_uri": redirect_uri,
             "state": "st",
+            # PKCE is required (PLATFORMS §1.2): hex(SHA-256(verifier)).
+            "code_challenge": hashlib.sha256(VERIFIER.encode()).hexdigest(),
+            "code_challenge_method": "S256",
         }
         path = TT_WWW + "/v2/auth/authorize/"
     else:
@@ -68,6 +73,7 @@ def _exchange(client: Client, platform: str, code: str, redirect_uri: str) -> An
                 "code": code,
                 "grant_type": "authorization_code",
                 "redirect_uri": redirect_uri,
+                "code_verifier": VERIFIER,
             },
         )
     return client.post(

@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from django.conf import settings
 from django.test import Client
 
@@ -24,18 +25,23 @@ from tests.emulator.conftest import (
 )
 
 AUTHORIZE = TT_WWW + "/v2/auth/authorize/"
+VERIFIER = "v" * 64
+# PLATFORMS §1.2: hex(SHA-256(verifier)).
+CHALLENGE = hashlib.sha256(VERIFIER.encode()).hexdigest()
 
 
-def _authorize_url(**overrides: str) -> str:
+def _authorize_url(*, drop: tuple[str, ...] = (), **overrides: str) -> str:
     params = {
         "client_key": settings.TIKTOK_CLIENT_KEY,
         "scope": "user.info.basic,video.publish,video.list",
         "response_type": "code",
         "redirect_uri": REDIRECT,
         "state": "xyz",
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
     }
     params.update(overrides)
-    return AUTHORIZE + "?" + urlencode(params)
+    return AUTHORIZE + "?" + urlencode({k: v for k, v in params.items() if k not in drop})
 
 
 def _token(client: Client, **data: str) -> Any:
@@ -77,10 +83,42 @@ def test_it_redirects_with_code_and_only_the_ticked_scopes() -> None:
     # Real codes need URL-decoding: the sandbox's contain "*" and "!".
     assert "%2A" in response["Location"] and "*" in query["code"]
     tokens = _token(
-        client, code=query["code"], grant_type="authorization_code", redirect_uri=REDIRECT
+        client,
+        code=query["code"],
+        grant_type="authorization_code",
+        redirect_uri=REDIRECT,
+        code_verifier=VERIFIER,
     ).json()
     assert tokens["scope"] == "user.info.basic,video.publish"
     assert tokens["open_id"] == control(client, "get", "/accounts/tt-private")["open_id"]
+
+
+@pytest.mark.parametrize(
+    ("drop", "overrides"),
+    [
+        (("code_challenge", "code_challenge_method"), {}),
+        (("code_challenge",), {}),
+        ((), {"code_challenge": ""}),
+    ],
+)
+def test_it_refuses_an_authorize_request_without_a_pkce_challenge(
+    api: Client, drop: tuple[str, ...], overrides: dict[str, str]
+) -> None:
+    url = _authorize_url(drop=drop, **overrides)
+    for response in (api.get(url), api.post(url, {"account": "tt-public", "decision": "allow"})):
+        # PLATFORMS §1.2: TikTok's own error page, errCode=10007, no redirect to the app.
+        assert response.status_code == 400
+        assert "Location" not in response
+        page = response.content.decode()
+        assert 'data-err-code="10007"' in page and 'data-error-type="code_challenge"' in page
+        assert "errCode=10007" in page and "error_type=code_challenge" in page
+    assert control(api, "get", "/tokens") == []
+
+
+def test_it_shows_the_consent_page_with_a_challenge(api: Client) -> None:
+    response = api.get(_authorize_url())
+    assert response.status_code == 200
+    assert b"10007" not in response.content
 
 
 def test_it_refuses_the_consent_post_without_csrf() -> None:

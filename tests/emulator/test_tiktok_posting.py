@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -211,6 +212,7 @@ def test_init_validates_chunk_arithmetic(api: Client, token: str) -> None:
         (10_000_000, 4_000_000),  # chunk under 5 MB for a big file
         (200_000_000, 100_000_000),  # chunk over 64 MB
         (1000, 500),  # small file must be one chunk
+        (100_000_000, 64_000_000),  # over 64 MB must be chunked, though floor() gives 1
     ]
     for size, chunk in bad:
         response = _init_file(api, token, size, chunk)
@@ -436,3 +438,110 @@ def test_video_list_pages_through_published_posts(
         api.get(first["videos"][0]["share_url"].removeprefix("http://testserver")).status_code
         == 200
     )
+
+
+# --- Posting webhooks (§1.9) ---------------------------------------------------------------------
+
+
+def _events(outbox: Outbox) -> list[tuple[str, dict[str, Any]]]:
+    """(event, content) of every TikTok webhook sent so far, in order."""
+    bodies = [json.loads(s.data) for s in outbox.sent]
+    return [(b["event"], json.loads(b["content"])) for b in bodies if "event" in b]
+
+
+def _public_post(api: Client, token: str, data: bytes) -> str:
+    init = _init_file(api, token, len(data), privacy_level="PUBLIC_TO_EVERYONE").json()["data"]
+    assert _put(api, init["upload_url"], data, 0, len(data)).status_code == 201
+    return init["publish_id"]
+
+
+def test_a_public_post_is_announced_publicly_available_once_after_moderation(
+    api: Client, token: str, video: Callable[..., bytes], outbox: Outbox
+) -> None:
+    publish_id = _public_post(api, token, video())
+    control(api, "post", "/clock", {"seconds": 11})
+    assert _status(api, token, publish_id)["status"] == "PUBLISH_COMPLETE"
+    assert _events(outbox) == [
+        ("post.publish.complete", {"publish_id": publish_id, "publish_type": "DIRECT_PUBLISH"})
+    ]
+    # Published when processing ended (10 s after the upload); moderation takes 30 s more.
+    control(api, "post", "/clock", {"seconds": 28})
+    _status(api, token, publish_id)
+    assert len(_events(outbox)) == 1
+
+    control(api, "post", "/clock", {"seconds": 1})
+    [post_id] = _status(api, token, publish_id)["publicaly_available_post_id"]
+    _status(api, token, publish_id)
+    control(api, "get", "/state")
+
+    [entry] = control(api, "get", "/ledger")
+    assert entry["post_id"] == str(post_id)
+    assert _events(outbox)[1:] == [
+        (
+            "post.publish.publicly_available",
+            {"publish_id": publish_id, "publish_type": "DIRECT_PUBLISH", "post_id": str(post_id)},
+        )
+    ]
+    assert outbox.sent[-1].headers["TikTok-Signature"].startswith("t=")
+
+
+def test_a_control_read_settles_moderation_without_a_status_fetch(
+    api: Client, token: str, video: Callable[..., bytes], outbox: Outbox
+) -> None:
+    publish_id = _public_post(api, token, video())
+    control(api, "post", "/clock", {"seconds": 60})
+    control(api, "get", "/ledger")
+    control(api, "get", "/state")
+    assert [event for event, _ in _events(outbox)] == [
+        "post.publish.complete",
+        "post.publish.publicly_available",
+    ]
+    assert _events(outbox)[1][1]["publish_id"] == publish_id
+
+
+def test_self_only_posts_are_never_announced_publicly_available(
+    api: Client, token: str, video: Callable[..., bytes], outbox: Outbox
+) -> None:
+    publish_id = (
+        _upload_and_process(api, token, video())["status"]
+        and (control(api, "get", "/ledger")[0]["source_ref"])
+    )
+    control(api, "post", "/clock", {"seconds": 3600})
+    _status(api, token, publish_id)
+    control(api, "get", "/state")
+    assert [event for event, _ in _events(outbox)] == ["post.publish.complete"]
+
+
+def test_inbox_and_cancel_events_carry_their_publish_type(
+    api: Client, token: str, video: Callable[..., bytes], outbox: Outbox
+) -> None:
+    data = video()
+    source_info = {
+        "source": "FILE_UPLOAD",
+        "video_size": len(data),
+        "chunk_size": len(data),
+        "total_chunk_count": 1,
+    }
+    inbox = _post(
+        api, TT + "/v2/post/publish/inbox/video/init/", token, {"source_info": source_info}
+    )
+    inbox_id = inbox.json()["data"]["publish_id"]
+    cancelled = _post(
+        api, TT + "/v2/post/publish/inbox/video/init/", token, {"source_info": source_info}
+    )
+    cancelled_id = cancelled.json()["data"]["publish_id"]
+    _post(api, TT + "/v2/post/publish/cancel/", token, {"publish_id": cancelled_id})
+    assert _put(api, inbox.json()["data"]["upload_url"], data, 0, len(data)).status_code == 201
+    control(api, "post", "/clock", {"seconds": 3600})
+    _status(api, token, inbox_id)
+    assert _events(outbox) == [
+        (
+            "post.publish.failed",
+            {
+                "publish_id": cancelled_id,
+                "publish_type": "INBOX_SHARE",
+                "reason": "publish_cancelled",
+            },
+        ),
+        ("post.publish.inbox_delivered", {"publish_id": inbox_id, "publish_type": "INBOX_SHARE"}),
+    ]

@@ -58,6 +58,8 @@ def test_it_adds_the_optional_authorize_switches() -> None:
     )
 
     query = parse_qs(urlsplit(url).query)
+    # PLATFORMS §2.2: `force_reauth=true` forces the re-login; `force_authentication=1` is extra.
+    assert query["force_reauth"] == ["true"]
     assert (query["force_authentication"], query["enable_fb_login"]) == (["1"], ["0"])
 
 
@@ -104,6 +106,31 @@ def test_it_exchanges_a_code_with_the_legacy_flat_shape(fake_http: FakeHttp) -> 
     _assert_code_exchange_call(fake_http)
     assert tokens.account_id == "17841400000000000"  # a number on the wire, a string here
     assert tokens.scopes is None  # not reported, so unknown (not "none granted")
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [
+        "instagram_business_basic,instagram_business_content_publish",
+        ["instagram_business_basic", "instagram_business_content_publish"],
+    ],
+)
+def test_it_exchanges_a_code_with_the_flat_shape_and_permissions(
+    fake_http: FakeHttp, permissions: object
+) -> None:
+    # PLATFORMS §2.3: what every production client reads, and the sandbox's default.
+    fake_http.reply(
+        200,
+        {"access_token": "IGAAshort", "user_id": 26900000000000001, "permissions": permissions},
+    )
+
+    tokens = client.exchange_code(code="AQBx", redirect_uri="https://app.test/cb/")
+
+    _assert_code_exchange_call(fake_http)
+    assert tokens.access_token == "IGAAshort"
+    assert tokens.account_id == "26900000000000001"
+    assert tokens.scopes == client.PUBLISH_SCOPES
+    assert tokens.expires_in == 3600
 
 
 def test_it_reports_a_declined_permission(fake_http: FakeHttp) -> None:

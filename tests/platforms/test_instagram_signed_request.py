@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -53,6 +54,71 @@ def test_it_accepts_an_explicit_secret() -> None:
     parsed = parse_signed_request(signed_request=_signed(secret="fb-secret"), secret="fb-secret")
 
     assert parsed.user_id == "218471"
+
+
+META_SECRET = "meta-parent-secret"
+
+
+@pytest.mark.parametrize("secret", [SECRET, META_SECRET])
+def test_it_accepts_the_instagram_or_the_parent_meta_app_secret(settings: Any, secret: str) -> None:
+    # PLATFORMS §2.11: Meta is reported to sign Instagram Login callbacks with the parent app's.
+    settings.META_APP_SECRET = META_SECRET
+
+    assert parse_signed_request(signed_request=_signed(secret=secret)).user_id == "218471"
+
+
+def test_it_refuses_a_third_secret_with_both_configured(settings: Any) -> None:
+    settings.META_APP_SECRET = META_SECRET
+
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=_signed(secret="a-third-secret"))
+
+    assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+
+
+def test_it_refuses_the_meta_secret_when_it_is_not_configured(settings: Any) -> None:
+    settings.META_APP_SECRET = ""
+
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=_signed(secret=META_SECRET))
+
+    assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("ig_secret", "meta_secret"), [("", ""), ("ig-secret", ""), ("", META_SECRET)]
+)
+def test_an_empty_secret_never_verifies_anything(
+    settings: Any, ig_secret: str, meta_secret: str
+) -> None:
+    # Anyone can compute HMAC with an empty key: an unset secret must not become one.
+    settings.INSTAGRAM_APP_SECRET = ig_secret
+    settings.META_APP_SECRET = meta_secret
+
+    with pytest.raises(SignedRequestError) as caught:
+        parse_signed_request(signed_request=_signed(secret=""))
+
+    assert caught.value.reason is SignedRequestFailure.BAD_SIGNATURE
+
+
+def test_it_tries_every_configured_secret_whichever_matches(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No early exit: the time taken must not tell which secret (if any) signed the callback.
+    settings.META_APP_SECRET = META_SECRET
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def counting(a: Any, b: Any) -> bool:
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr("apps.platforms.instagram.signed_request.hmac.compare_digest", counting)
+    for secret in (SECRET, META_SECRET, "wrong"):
+        compared.clear()
+        with contextlib.suppress(SignedRequestError):
+            parse_signed_request(signed_request=_signed(secret=secret))
+        assert len(compared) == 2, secret
 
 
 def test_it_refuses_a_bad_signature() -> None:

@@ -42,7 +42,9 @@ def _bearer(token: str = "act.tok") -> dict[str, str]:
 
 
 def test_it_builds_the_authorize_url() -> None:
-    url = client.authorize_url(redirect_uri="https://app.test/oauth/callback/tt/", state="st-1")
+    url = client.authorize_url(
+        redirect_uri="https://app.test/oauth/callback/tt/", state="st-1", code_challenge="c" * 64
+    )
 
     assert url.startswith("https://auth.tiktok.test/v2/auth/authorize/?")
     assert _query(url) == {
@@ -51,7 +53,15 @@ def test_it_builds_the_authorize_url() -> None:
         "response_type": ["code"],
         "redirect_uri": ["https://app.test/oauth/callback/tt/"],
         "state": ["st-1"],
+        "code_challenge": ["c" * 64],
+        "code_challenge_method": ["S256"],
     }
+
+
+def test_it_refuses_to_build_an_authorize_url_without_a_pkce_challenge() -> None:
+    # PLATFORMS §1.2: TikTok answers errCode=10007 to a request without one.
+    with pytest.raises(ValueError, match="code_challenge"):
+        client.authorize_url(redirect_uri="https://app.test/cb/", state="s", code_challenge="")
 
 
 def test_it_adds_a_hex_pkce_challenge_and_forced_consent_when_asked() -> None:
@@ -78,7 +88,7 @@ def test_it_adds_a_hex_pkce_challenge_and_forced_consent_when_asked() -> None:
 def test_it_reads_the_base_url_at_call_time(settings: Any) -> None:
     settings.PLATFORM_BASE_URLS = {**settings.PLATFORM_BASE_URLS, "tiktok_auth": "http://emu:8000"}
 
-    url = client.authorize_url(redirect_uri="https://app.test/cb/", state="s")
+    url = client.authorize_url(redirect_uri="https://app.test/cb/", state="s", code_challenge="c")
 
     assert url.startswith("http://emu:8000/v2/auth/authorize/?")
 
@@ -276,7 +286,7 @@ def test_it_raises_a_posting_cap_that_arrives_with_http_200(fake_http: FakeHttp)
     assert caught.value.http_status == 200
 
 
-def test_it_inits_a_file_upload_direct_post(fake_http: FakeHttp) -> None:
+def test_it_inits_a_file_upload_of_up_to_64_mb_as_one_chunk(fake_http: FakeHttp) -> None:
     fake_http.reply(
         200,
         tiktok_ok(
@@ -304,14 +314,71 @@ def test_it_inits_a_file_upload_direct_post(fake_http: FakeHttp) -> None:
         },
         "source_info": {
             "source": "FILE_UPLOAD",
+            # §1.6(d) "Chunking in practice": ≤64,000,000 bytes go whole.
             "video_size": 50_000_123,
-            "chunk_size": 10_000_000,
-            "total_chunk_count": 5,
+            "chunk_size": 50_000_123,
+            "total_chunk_count": 1,
         },
     }
     assert init.publish_id == "v_pub_file~v2-1.1"
     assert init.upload_url == "https://up.test/video/?upload_id=1"
-    assert init.plan is not None and init.plan.total_chunk_count == 5
+    assert init.plan is not None and init.plan.total_chunk_count == 1
+
+
+def test_it_inits_a_file_over_64_mb_in_chunks(fake_http: FakeHttp) -> None:
+    fake_http.reply(200, tiktok_ok({"publish_id": "p", "upload_url": "https://up.test/v"}))
+
+    init = client.init_file_post(
+        access_token="act.tok", post_info=_post_info(), video_size=64_000_001
+    )
+
+    assert fake_http.last.json["source_info"] == {
+        "source": "FILE_UPLOAD",
+        "video_size": 64_000_001,
+        "chunk_size": 10_000_000,
+        "total_chunk_count": 6,
+    }
+    assert init.plan is not None and init.plan.chunks[-1].size == 14_000_001
+
+
+@pytest.mark.parametrize("code", ["invalid_params", "invalid_param"])
+def test_it_names_the_chunk_plan_when_init_refuses_the_parameters(
+    fake_http: FakeHttp, code: str
+) -> None:
+    fake_http.reply(400, tiktok_err(code, "The chunk size is invalid"))
+
+    with pytest.raises(PlatformError) as caught:
+        client.init_file_post(
+            access_token="act.tok", post_info=_post_info(), video_size=100_000_000
+        )
+
+    error = caught.value
+    assert (error.code, error.category, error.http_status) == (code, Category.PERMANENT, 400)
+    assert error.log_id == "log-2"
+    assert "The chunk size is invalid" in error.message
+    assert "100,000,000-byte video in 10 chunks of 10,000,000 bytes" in error.message
+    assert "video_size=100000000, chunk_size=10000000, total_chunk_count=10" in error.message
+    assert "several chunks" in error.message
+
+
+def test_it_names_a_single_chunk_plan_too(fake_http: FakeHttp) -> None:
+    fake_http.reply(400, tiktok_err("invalid_param", "title too long"))
+
+    with pytest.raises(PlatformError) as caught:
+        client.init_file_post(access_token="act.tok", post_info=_post_info(), video_size=123)
+
+    assert "123-byte video as one chunk" in caught.value.message
+    assert "several chunks" not in caught.value.message
+
+
+def test_it_leaves_other_init_refusals_as_they_are(fake_http: FakeHttp) -> None:
+    fake_http.reply(403, tiktok_err("privacy_level_option_mismatch"))
+
+    with pytest.raises(PlatformError) as caught:
+        client.init_file_post(access_token="act.tok", post_info=_post_info(), video_size=123)
+
+    assert caught.value.code == "privacy_level_option_mismatch"
+    assert "chunk" not in caught.value.message
 
 
 def test_it_inits_a_pull_from_url_direct_post(fake_http: FakeHttp) -> None:

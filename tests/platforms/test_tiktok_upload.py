@@ -19,22 +19,19 @@ UPLOAD_URL = "https://upload.tiktok.test/video/?upload_id=1&upload_token=tok"
 @pytest.mark.parametrize(
     ("video_size", "chunk_size", "expected_chunk_size", "expected_count", "expected_last"),
     [
-        # Under 5 MB goes whole, with chunk_size = video_size.
+        # §1.6(d) "Chunking in practice": anything up to 64,000,000 bytes goes whole, with
+        # chunk_size = video_size, whatever chunk size was asked for.
         (1, 10 * MB, 1, 1, 1),
         (5 * MB - 1, 10 * MB, 5 * MB - 1, 1, 5 * MB - 1),
-        # 5 MB up to chunk_size: floor() would be 0, so one chunk of the whole file.
-        (5 * MB, 10 * MB, 5 * MB, 1, 5 * MB),
-        (10 * MB - 1, 10 * MB, 10 * MB - 1, 1, 10 * MB - 1),
-        # Exactly one chunk; exact multiple; the official example (last absorbs remainder).
         (10 * MB, 10 * MB, 10 * MB, 1, 10 * MB),
-        (30 * MB, 10 * MB, 10 * MB, 3, 10 * MB),
-        (50_000_123, 10 * MB, 10 * MB, 5, 10_000_123),
-        # floor(19.99/10) = 1: a single chunk carrying the remainder.
-        (20 * MB - 1, 10 * MB, 10 * MB, 1, 20 * MB - 1),
-        # Largest chunk; last chunk just under the 128 MB ceiling.
-        (64 * MB, 64 * MB, 64 * MB, 1, 64 * MB),
-        (128 * MB - 1, 64 * MB, 64 * MB, 1, 128 * MB - 1),
+        (50_000_123, 10 * MB, 50_000_123, 1, 50_000_123),
+        (64 * MB, 5 * MB, 64 * MB, 1, 64 * MB),
+        # Above it: floor(video_size / chunk_size) chunks, the last absorbing the remainder.
+        (64 * MB + 1, 10 * MB, 10 * MB, 6, 14 * MB + 1),
+        (100 * MB, 10 * MB, 10 * MB, 10, 10 * MB),
         (128 * MB, 64 * MB, 64 * MB, 2, 64 * MB),
+        # Largest chunks and the largest last chunk (just under 128 MB).
+        (192 * MB - 1, 64 * MB, 64 * MB, 2, 128 * MB - 1),
         # Smallest chunks at the 1000-chunk ceiling.
         (5 * MB * 1000, 5 * MB, 5 * MB, 1000, 5 * MB),
         # TikTok's 4 GB maximum.
@@ -58,7 +55,15 @@ def test_it_plans_chunks(
     assert all(a.last + 1 == b.first for a, b in itertools.pairwise(chunks))
     assert chunks[-1].size <= rules.MAX_LAST_CHUNK_BYTES
     if expected_count > 1:
+        assert video_size > rules.SINGLE_CHUNK_MAX_BYTES
         assert all(rules.MIN_CHUNK_BYTES <= c.size <= rules.MAX_CHUNK_BYTES for c in chunks[:-1])
+
+
+def test_it_sends_every_file_up_to_64_mb_whole() -> None:
+    assert rules.SINGLE_CHUNK_MAX_BYTES == 64_000_000
+    for size in (1, 5 * MB, 20 * MB - 1, 64 * MB):
+        assert plan_chunks(video_size=size).total_chunk_count == 1
+    assert plan_chunks(video_size=64 * MB + 1).total_chunk_count > 1
 
 
 @pytest.mark.parametrize(
@@ -69,6 +74,9 @@ def test_it_plans_chunks(
         (50 * MB, 5 * MB - 1),  # chunk below 5 MB
         (100 * MB, 64 * MB + 1),  # chunk above 64 MB
         (5 * MB * 1001, 5 * MB),  # 1001 chunks
+        # One chunk over 64 MB: ">64 MB ⇒ must be chunked".
+        (100 * MB, 64 * MB),
+        (128 * MB - 1, 64 * MB),
     ],
 )
 def test_it_refuses_a_plan_tiktok_cannot_take(video_size: int, chunk_size: int) -> None:
@@ -76,8 +84,8 @@ def test_it_refuses_a_plan_tiktok_cannot_take(video_size: int, chunk_size: int) 
         plan_chunks(video_size=video_size, chunk_size=chunk_size)
 
 
-def test_it_uses_the_default_chunk_size() -> None:
-    assert plan_chunks(video_size=50_000_123).chunk_size == rules.DEFAULT_CHUNK_BYTES
+def test_it_uses_the_default_chunk_size_above_64_mb() -> None:
+    assert plan_chunks(video_size=500 * MB).chunk_size == rules.DEFAULT_CHUNK_BYTES
 
 
 # --- Upload --------------------------------------------------------------------------------------
@@ -124,16 +132,79 @@ def test_it_resumes_from_the_offset_a_416_reports(fake_http: FakeHttp) -> None:
     assert _ranges(fake_http) == ["bytes 0-3/13", "bytes 4-7/13", "bytes 8-12/13"]
 
 
-def test_it_resends_what_a_206_says_was_not_kept(fake_http: FakeHttp) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no header at all
+        {"Content-Range": "bytes 0-3/13"},  # says it holds less than we sent
+        {"Content-Range": "bytes 0-4/13"},  # a byte count rather than the last index
+        {"Content-Range": "nonsense"},
+    ],
+)
+def test_it_advances_by_its_own_plan_whatever_a_206_says(
+    fake_http: FakeHttp, headers: dict[str, str]
+) -> None:
     fake_http.reply(206, headers={"Content-Range": "bytes 0-3/13"})
-    # Second chunk sent, but TikTok reports it still holds only the first.
-    fake_http.reply(206, headers={"Content-Range": "bytes 0-3/13"})
-    fake_http.reply(206, headers={"Content-Range": "bytes 0-7/13"})
+    fake_http.reply(206, headers=headers)
     fake_http.reply(201)
 
-    upload_video(upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN)
+    result = upload_video(upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN)
 
-    assert _ranges(fake_http) == ["bytes 0-3/13", "bytes 4-7/13", "bytes 4-7/13", "bytes 8-12/13"]
+    assert result.complete
+    assert _ranges(fake_http) == ["bytes 0-3/13", "bytes 4-7/13", "bytes 8-12/13"]
+
+
+def test_it_takes_a_200_on_the_last_chunk_as_received(fake_http: FakeHttp) -> None:
+    fake_http.reply(206).reply(206).reply(200)
+
+    result = upload_video(upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN)
+
+    assert result.complete and result.uploaded_bytes == 13
+    assert _ranges(fake_http) == ["bytes 0-3/13", "bytes 4-7/13", "bytes 8-12/13"]
+
+
+def test_it_takes_a_200_for_a_single_chunk_upload_as_received(fake_http: FakeHttp) -> None:
+    fake_http.reply(200)
+
+    result = upload_video(
+        upload_url=UPLOAD_URL,
+        source=io.BytesIO(VIDEO),
+        plan=ChunkPlan(video_size=13, chunk_size=13, total_chunk_count=1),
+    )
+
+    assert result.complete
+    assert _ranges(fake_http) == ["bytes 0-12/13"]
+
+
+def test_it_reads_a_200_before_the_last_chunk_as_a_206(fake_http: FakeHttp) -> None:
+    fake_http.reply(200).reply(206).reply(201)
+
+    result = upload_video(upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN)
+
+    assert result.complete
+    assert _ranges(fake_http) == ["bytes 0-3/13", "bytes 4-7/13", "bytes 8-12/13"]
+
+
+def test_it_leaves_the_outcome_to_the_status_when_the_last_chunk_gets_a_206(
+    fake_http: FakeHttp,
+) -> None:
+    fake_http.reply(206).reply(206).reply(206)
+
+    result = upload_video(upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN)
+
+    assert (result.complete, result.uploaded_bytes) == (False, 13)
+    assert len(fake_http.calls) == 3
+
+
+def test_it_reports_everything_held_when_a_416_says_so(fake_http: FakeHttp) -> None:
+    # Our last PUT landed but its answer was lost; the repeat is told TikTok holds it all.
+    fake_http.reply(416, headers={"Content-Range": "bytes 0-12/13"})
+
+    result = upload_video(
+        upload_url=UPLOAD_URL, source=io.BytesIO(VIDEO), plan=PLAN, start_offset=8
+    )
+
+    assert (result.complete, result.uploaded_bytes) == (False, 13)
 
 
 def test_it_resumes_mid_chunk_with_the_rest_of_that_chunk(fake_http: FakeHttp) -> None:

@@ -10,6 +10,9 @@ import pytest
 
 from apps.platforms.tiktok.webhooks import (
     AUTHORIZATION_REMOVED,
+    POST_PUBLISH_COMPLETE,
+    POST_PUBLISH_PUBLICLY_AVAILABLE,
+    PublishType,
     SignatureFailure,
     WebhookPayloadError,
     WebhookSignatureError,
@@ -140,6 +143,65 @@ def test_it_parses_an_authorization_removed_event() -> None:
     assert event.event == AUTHORIZATION_REMOVED
     assert (event.user_openid, event.client_key, event.create_time) == ("open-1", "ck-test", NOW)
     assert event.removal_reason == 1
+    assert (event.reason, event.publish_id, event.publish_type) == ("", "", None)
+
+
+def _posting(event: str, content: dict[str, object]) -> bytes:
+    return json.dumps(
+        {
+            "client_key": "ck-test",
+            "event": event,
+            "create_time": NOW,
+            "user_openid": "open-1",
+            "content": json.dumps(content),
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize("post_id", ["7612345678901234567", 7612345678901234567])
+def test_it_reads_the_post_id_of_a_publicly_available_post(post_id: object) -> None:
+    # §1.9's captured payload carries the id as a string; an int64 number reads the same.
+    body = _posting(
+        POST_PUBLISH_PUBLICLY_AVAILABLE,
+        {"publish_id": "v_pub_file~v2-1.76", "publish_type": "DIRECT_PUBLISH", "post_id": post_id},
+    )
+
+    event = parse_event(body)
+
+    assert event.event == POST_PUBLISH_PUBLICLY_AVAILABLE
+    assert event.publish_id == "v_pub_file~v2-1.76"
+    assert event.publish_type is PublishType.DIRECT_PUBLISH
+    assert event.post_id == "7612345678901234567"
+    assert (event.reason, event.fail_reason, event.removal_reason) == ("", "", None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("DIRECT_PUBLISH", PublishType.DIRECT_PUBLISH),
+        ("INBOX_SHARE", PublishType.INBOX_SHARE),
+        ("DIRECT_POST", None),  # not a value §1.9 names
+        (None, None),
+        (3, None),
+    ],
+)
+def test_it_types_the_publish_type(raw: object, expected: PublishType | None) -> None:
+    content: dict[str, object] = {"publish_id": "p"}
+    if raw is not None:
+        content["publish_type"] = raw
+
+    event = parse_event(_posting(POST_PUBLISH_COMPLETE, content))
+
+    assert event.publish_type is expected
+    assert event.content == content  # the raw value stays readable
+
+
+def test_it_ignores_ids_that_are_not_text_or_numbers() -> None:
+    event = parse_event(
+        _posting(POST_PUBLISH_COMPLETE, {"publish_id": {"x": 1}, "post_id": True, "reason": []})
+    )
+
+    assert (event.publish_id, event.post_id, event.reason) == ("", "", "")
 
 
 def test_it_parses_a_publish_failure_event() -> None:
@@ -161,6 +223,7 @@ def test_it_parses_a_publish_failure_event() -> None:
         "spam_risk_text",
         None,
     )
+    assert event.reason == "spam_risk_text"
 
 
 @pytest.mark.parametrize(

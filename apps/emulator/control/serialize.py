@@ -56,6 +56,7 @@ CONFIG_FIELDS = [
     "tiktok_webhook_url",
     "instagram_deauthorize_url",
     "instagram_data_deletion_url",
+    "instagram_signing_secret",
     "webhooks_enabled",
 ]
 

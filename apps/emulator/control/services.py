@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from apps.emulator.common import redirect_uri_problem
@@ -59,6 +60,11 @@ def config_update(data: dict[str, Any]) -> SandboxConfig:
     config = get_config()
     if data.get("instagram_token_shape") not in {None, "data", "flat"}:
         raise ControlError("instagram_token_shape must be 'data' or 'flat'")
+    signing = data.get("instagram_signing_secret")
+    if signing not in {None, "instagram", "meta"}:
+        raise ControlError("instagram_signing_secret must be 'instagram' or 'meta'")
+    if signing == "meta" and not settings.META_APP_SECRET:
+        raise ControlError("instagram_signing_secret 'meta' needs META_APP_SECRET to be set")
     try:
         changed = _apply(config, data, CONFIG_FIELDS)
     except ControlError:

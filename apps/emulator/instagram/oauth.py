@@ -16,7 +16,7 @@ from apps.emulator.common import json_response
 from apps.emulator.consent import consent_view
 from apps.emulator.faults import fault_point, graph_error, ig_oauth_error
 from apps.emulator.grants import registered_redirect_uris
-from apps.emulator.instagram.auth import token_error
+from apps.emulator.instagram.auth import token_error, unsupported
 from apps.emulator.models import Platform, SandboxToken
 from apps.emulator.state import get_config
 
@@ -67,19 +67,27 @@ def code_exchange(request: HttpRequest) -> HttpResponse:
             ttl=get_config().instagram_short_ttl,
         )
     account = code.account
-    # §2.3: current docs wrap it in data[]; the legacy flat shape (numeric user_id) still shows
-    # up. `user_id` here is the app-scoped id, the same value /me returns as `id`.
-    if get_config().instagram_token_shape == "flat":
-        return json_response({"access_token": short.value, "user_id": int(account.app_scoped_id)})
+    # §2.3: production clients read a flat body with `permissions` (and a numeric user_id), the
+    # default here; the current docs wrap the grant in data[]. `user_id` is the app-scoped id,
+    # the same value /me returns as `id`.
+    permissions = ",".join(short.scope_list)
+    if get_config().instagram_token_shape == "data":
+        return json_response(
+            {
+                "data": [
+                    {
+                        "access_token": short.value,
+                        "user_id": account.app_scoped_id,
+                        "permissions": permissions,
+                    }
+                ]
+            }
+        )
     return json_response(
         {
-            "data": [
-                {
-                    "access_token": short.value,
-                    "user_id": account.app_scoped_id,
-                    "permissions": ",".join(short.scope_list),
-                }
-            ]
+            "access_token": short.value,
+            "user_id": int(account.app_scoped_id),
+            "permissions": permissions,
         }
     )
 
@@ -137,3 +145,13 @@ def refresh(request: HttpRequest) -> HttpResponse:
             400, 100, None, "The access token can only be refreshed after it is 24 hours old."
         )
     return _long_lived(token)
+
+
+@require_http_methods(["GET", "POST"])
+def versioned_token_path(request: HttpRequest, node: str) -> HttpResponse:
+    """GET graph.instagram.com/vNN.0/access_token (or refresh_access_token) — not a thing.
+
+    §2.1: both exist only unversioned; a peer had to move them off /v21.0/. The sandbox answers
+    the way the Graph API answers a path it does not know: code 100, subcode 33.
+    """
+    return unsupported(request.method or "GET", node)

@@ -1,4 +1,5 @@
-"""Instagram hosts → sandbox prefixes. graph.instagram.com accepts an optional `vNN.0/`."""
+"""Instagram hosts → sandbox prefixes. graph.instagram.com accepts an optional `vNN.0/`, except
+on `access_token` and `refresh_access_token`, which exist only unversioned (PLATFORMS §2.1)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ api_patterns: list[URLPattern] = [
 
 # graph.instagram.com → /_emulator/instagram-graph/
 graph_patterns: list[URLPattern] = [
-    re_path(V + r"access_token/?$", oauth.exchange, name="exchange"),
-    re_path(V + r"refresh_access_token/?$", oauth.refresh, name="refresh"),
+    re_path(r"^access_token/?$", oauth.exchange, name="exchange"),
+    re_path(r"^refresh_access_token/?$", oauth.refresh, name="refresh"),
+    re_path(
+        r"^v\d+\.\d+/(?P<node>access_token|refresh_access_token)/?$",
+        oauth.versioned_token_path,
+        name="versioned_token_path",
+    ),
     re_path(V + r"me/?$", graph.me, name="me"),
     re_path(V + NODE + r"/media/?$", graph.user_media, name="media"),
     re_path(V + NODE + r"/media_publish/?$", graph.media_publish, name="media_publish"),

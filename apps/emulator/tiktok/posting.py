@@ -2,7 +2,9 @@
 
 Processing is evaluated lazily: a task's result is decided when its bytes arrive and revealed
 once `tiktok_processing_seconds` of sandbox time have passed (`settle()`), so status "moves over
-time" with the sandbox clock and needs no background thread.
+time" with the sandbox clock and needs no background thread. Moderation works the same way: a
+public Direct Post becomes publicly available `tiktok_moderation_seconds` after it was
+published, and the first read after that sends `post.publish.publicly_available` (§1.9).
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from apps.emulator.tiktok.auth import authenticate, ok
 from apps.emulator.webhooks import send_tiktok_event
 
 UPLOAD_URL_TTL = dt.timedelta(hours=1)  # §1.6(b): upload_url valid 1 h
+# §1.9: `publish_type` of the posting events, by flow.
+PUBLISH_TYPES = {"direct": "DIRECT_PUBLISH", "inbox": "INBOX_SHARE"}
+PUBLIC_PRIVACY = "PUBLIC_TO_EVERYONE"
+
+
+def publish_type(publish: TikTokPublish) -> str:
+    return PUBLISH_TYPES.get(publish.flow, PUBLISH_TYPES["inbox"])
 
 
 def _avatar(request: HttpRequest, open_id: str) -> str:
@@ -196,8 +205,15 @@ def settle(publish: TikTokPublish) -> TikTokPublish:
     """Reveal a processed task's outcome once its processing time has elapsed (idempotent).
 
     Direct posts that pass become a ledger entry (exactly once: unique source_ref) and fire
-    `post.publish.complete`; failures fire `post.publish.failed` (§1.9).
+    `post.publish.complete`; failures fire `post.publish.failed`. Once moderation has passed, a
+    public post fires `post.publish.publicly_available` with its `post_id`, once (§1.9).
     """
+    settled = _settle_processing(publish)
+    _announce_if_public(settled)
+    return settled
+
+
+def _settle_processing(publish: TikTokPublish) -> TikTokPublish:
     if publish.phase != TikTokPublish.Phase.PROCESSING or publish.processing_started_at is None:
         return publish
     delay = dt.timedelta(seconds=get_config().tiktok_processing_seconds)
@@ -208,14 +224,15 @@ def settle(publish: TikTokPublish) -> TikTokPublish:
         fresh = TikTokPublish.objects.select_for_update().get(pk=publish.pk)
         if fresh.phase != TikTokPublish.Phase.PROCESSING:
             return fresh
-        publish_type = "DIRECT_POST" if fresh.flow == "direct" else "INBOX_SHARE"
-        base = {"publish_id": fresh.publish_id, "publish_type": publish_type}
+        base = {"publish_id": fresh.publish_id, "publish_type": publish_type(fresh)}
         if fresh.pending_fail_reason:
             fresh.status, fresh.fail_reason = "FAILED", fresh.pending_fail_reason
             event = ("post.publish.failed", {**base, "reason": fresh.fail_reason})
         elif fresh.flow == "direct":
             fresh.status = "PUBLISH_COMPLETE"
-            _record_post(fresh)
+            # Published when processing ended, not when someone happened to read it, so
+            # moderation runs from then too.
+            _record_post(fresh, published_at=publish.processing_started_at + delay)
             event = ("post.publish.complete", base)
         else:
             fresh.status = "SEND_TO_USER_INBOX"
@@ -226,7 +243,45 @@ def settle(publish: TikTokPublish) -> TikTokPublish:
     return fresh
 
 
-def _record_post(publish: TikTokPublish) -> None:
+def public_post(publish: TikTokPublish) -> LedgerEntry | None:
+    """The published post once it is publicly available: a PUBLIC_TO_EVERYONE Direct Post whose
+    moderation time has passed (§1.6(f), §1.9). SELF_ONLY and other audiences never are."""
+    if publish.flow != "direct" or publish.status != "PUBLISH_COMPLETE":
+        return None
+    post = LedgerEntry.objects.filter(
+        platform=Platform.TIKTOK, source_ref=publish.publish_id
+    ).first()
+    if post is None or post.privacy_level != PUBLIC_PRIVACY:
+        return None
+    moderation = dt.timedelta(seconds=get_config().tiktok_moderation_seconds)
+    return post if clock.now() >= post.published_at + moderation else None
+
+
+def _announce_if_public(publish: TikTokPublish) -> None:
+    """Send `post.publish.publicly_available` the first time a read finds the post public."""
+    if publish.phase != TikTokPublish.Phase.SETTLED or publish.publicly_available_sent_at:
+        return
+    post = public_post(publish)
+    if post is None:
+        return
+    # The conditional update lets exactly one of several concurrent readers send it.
+    claimed = TikTokPublish.objects.filter(
+        pk=publish.pk, publicly_available_sent_at__isnull=True
+    ).update(publicly_available_sent_at=clock.now())
+    if not claimed:
+        return
+    send_tiktok_event(
+        publish.account,
+        "post.publish.publicly_available",
+        {
+            "publish_id": publish.publish_id,
+            "publish_type": publish_type(publish),
+            "post_id": post.post_id,
+        },
+    )
+
+
+def _record_post(publish: TikTokPublish, *, published_at: dt.datetime) -> None:
     path = Path(publish.file_path) if publish.file_path else None
     probe = media.probe_file(path) if path and path.exists() else None
     try:
@@ -241,7 +296,7 @@ def _record_post(publish: TikTokPublish) -> None:
                 video_sha256=sha256_of(path) if path and path.exists() else "",
                 video_bytes=publish.video_size,
                 duration_ms=int(probe.duration_s * 1000) if probe else 0,
-                published_at=clock.now(),
+                published_at=published_at,
             )
     except IntegrityError:
         pass  # already recorded: the ledger holds one row per publish_id
@@ -259,18 +314,10 @@ def status_payload(publish: TikTokPublish) -> dict[str, Any]:
     data["status"] = publish.status
     if publish.status == "FAILED":
         data["fail_reason"] = publish.fail_reason
-    if publish.status == "PUBLISH_COMPLETE":
-        post = LedgerEntry.objects.filter(
-            platform=Platform.TIKTOK, source_ref=publish.publish_id
-        ).first()
-        moderation = dt.timedelta(seconds=get_config().tiktok_moderation_seconds)
-        # §1.6(f): only public posts get an id, after moderation; SELF_ONLY never does.
-        if (
-            post is not None
-            and post.privacy_level == "PUBLIC_TO_EVERYONE"
-            and clock.now() >= post.published_at + moderation
-        ):
-            data["publicaly_available_post_id"] = [int(post.post_id)]
+    # §1.6(f): only public posts get an id, after moderation; SELF_ONLY never does.
+    post = public_post(publish)
+    if post is not None:
+        data["publicaly_available_post_id"] = [int(post.post_id)]
     return data
 
 
@@ -326,13 +373,26 @@ def cancel(request: HttpRequest) -> HttpResponse:
     send_tiktok_event(
         publish.account,
         "post.publish.failed",
-        {"publish_id": publish.publish_id, "publish_type": "DIRECT_POST",
-         "reason": "publish_cancelled"},
-    )  # fmt: skip
+        {
+            "publish_id": publish.publish_id,
+            "publish_type": publish_type(publish),
+            "reason": "publish_cancelled",
+        },
+    )
     return ok({})
 
 
 def settle_all() -> None:
-    """Settle every task whose processing time has passed (control API / page reads)."""
+    """Settle every task whose processing or moderation time has passed (control API / page
+    reads)."""
     for publish in TikTokPublish.objects.filter(phase=TikTokPublish.Phase.PROCESSING):
         settle(publish)
+    awaiting_moderation = TikTokPublish.objects.select_related("account").filter(
+        phase=TikTokPublish.Phase.SETTLED,
+        flow="direct",
+        status="PUBLISH_COMPLETE",
+        publicly_available_sent_at__isnull=True,
+        post_info__privacy_level=PUBLIC_PRIVACY,
+    )
+    for publish in awaiting_moderation:
+        _announce_if_public(publish)

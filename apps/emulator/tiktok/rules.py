@@ -93,6 +93,9 @@ def chunk_problem(video_size: object, chunk_size: object, total_chunk_count: obj
         return f"total_chunk_count must be floor(video_size / chunk_size) = {expected}"
     if not 1 <= total_chunk_count <= MAX_CHUNKS:
         return "total_chunk_count must be between 1 and 1000"
+    if video_size > MAX_CHUNK and total_chunk_count < 2:
+        # §1.6(d): ">64 MB ⇒ must be chunked", even though floor() allowed a single chunk here.
+        return "a video over 64 MB must be uploaded in more than one chunk"
     if video_size - (total_chunk_count - 1) * chunk_size > MAX_LAST_CHUNK:
         return "the last chunk may not exceed 128 MB"
     return ""

@@ -64,7 +64,10 @@ def authorize_url(
     force_authentication: bool = False,
     enable_fb_login: bool | None = None,
 ) -> str:
-    """The Business Login consent URL (§2.2); `client_id` is the Instagram App ID."""
+    """The Business Login consent URL (§2.2); `client_id` is the Instagram App ID.
+
+    `force_authentication` asks for a fresh sign-in (e.g. to connect a different account).
+    """
     params: dict[str, str] = {
         "client_id": settings.INSTAGRAM_APP_ID,
         "redirect_uri": redirect_uri,
@@ -73,6 +76,10 @@ def authorize_url(
         "state": state,
     }
     if force_authentication:
+        # §2.2 [3p]: Meta's own generated login URL uses `force_reauth=true`, and a 2026-08
+        # report says Meta changed "the reauthentication parameter"; the documented
+        # `force_authentication=1` rides along, harmless where it is ignored.
+        params["force_reauth"] = "true"
         params["force_authentication"] = "1"
     if enable_fb_login is not None:
         params["enable_fb_login"] = "1" if enable_fb_login else "0"
@@ -297,7 +304,7 @@ def get_publishing_limit(*, access_token: str, ig_user_id: str) -> PublishingLim
 
 
 def graph_url(path: str) -> str:
-    """A versioned Graph URL, e.g. https://graph.instagram.com/v23.0/me."""
+    """A versioned Graph URL, e.g. https://graph.instagram.com/v25.0/me."""
     return f"{base_url('instagram_graph')}/{settings.INSTAGRAM_GRAPH_VERSION}/{path.lstrip('/')}"
 
 

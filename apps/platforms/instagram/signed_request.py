@@ -2,7 +2,11 @@
 
 Form field `signed_request=<b64url sig>.<b64url payload>`; the signature is
 HMAC-SHA256(app secret, the payload segment as sent), compared in constant time, and the payload
-must declare `algorithm == "HMAC-SHA256"`. The key is the Instagram App Secret (Instagram Login).
+must declare `algorithm == "HMAC-SHA256"`. The key is the Instagram App Secret (Instagram Login)
+or, when `META_APP_SECRET` is set, the parent Meta app's secret: one production handler reports
+that Meta signs Instagram Login callbacks with the latter (unverified [3p]), so either is
+accepted. Every configured secret is tried, whatever matched first, and an empty one never counts
+(anyone can sign with an empty key).
 
 Both segments must be canonical unpadded base64url: a lenient decoder maps several strings to the
 same bytes (the unused low bits of the last character), which would let a captured callback be
@@ -72,8 +76,18 @@ class SignedRequest:
         ).encode()
 
 
+def configured_secrets() -> tuple[str, ...]:
+    """The keys a callback may be signed with (§2.11): the Instagram App Secret, then the parent
+    Meta app's when `META_APP_SECRET` is set."""
+    candidates = (settings.INSTAGRAM_APP_SECRET, getattr(settings, "META_APP_SECRET", ""))
+    return tuple(secret for secret in candidates if secret)
+
+
 def parse_signed_request(*, signed_request: str | None, secret: str | None = None) -> SignedRequest:
-    """Verify and decode a signed_request; raises SignedRequestError saying why it is refused."""
+    """Verify and decode a signed_request; raises SignedRequestError saying why it is refused.
+
+    `secret` pins one key (tests); by default any of `configured_secrets()` may have signed it.
+    """
     value = (signed_request or "").strip()
     if not value:
         raise SignedRequestError(SignedRequestFailure.MISSING)
@@ -83,10 +97,8 @@ def parse_signed_request(*, signed_request: str | None, secret: str | None = Non
     # Decoding both segments first is harmless and follows §2.11's order; nothing is trusted yet.
     signature = _b64url_decode(encoded_sig, "signature")
     payload_bytes = _b64url_decode(encoded_payload, "payload")
-    key = (secret if secret is not None else settings.INSTAGRAM_APP_SECRET).encode()
-    # The MAC covers the payload segment exactly as sent, not a re-encoding of it.
-    expected = hmac.new(key, encoded_payload.encode("ascii"), hashlib.sha256).digest()
-    if not hmac.compare_digest(signature, expected):
+    secrets = (secret,) if secret is not None else configured_secrets()
+    if not _signed_with_any(signature, encoded_payload, secrets):
         raise SignedRequestError(SignedRequestFailure.BAD_SIGNATURE)
     try:
         payload = json.loads(payload_bytes)
@@ -106,6 +118,21 @@ def parse_signed_request(*, signed_request: str | None, secret: str | None = Non
         expires=_int(payload.get("expires")),
         payload=payload,
     )
+
+
+def _signed_with_any(signature: bytes, encoded_payload: str, secrets: tuple[str, ...]) -> bool:
+    """Whether one of `secrets` made `signature`: each compared in constant time, and all of
+    them always tried, so the time taken says nothing about which one (if any) matched."""
+    matched = False
+    for secret in secrets:
+        if not secret:
+            continue
+        # The MAC covers the payload segment exactly as sent, not a re-encoding of it.
+        expected = hmac.new(
+            secret.encode(), encoded_payload.encode("ascii"), hashlib.sha256
+        ).digest()
+        matched |= hmac.compare_digest(signature, expected)
+    return matched
 
 
 def _b64url_decode(segment: str, name: str) -> bytes:

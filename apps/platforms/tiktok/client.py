@@ -17,7 +17,11 @@ from django.conf import settings
 from apps.common.http import Response
 from apps.platforms.errors import Category, Platform, PlatformError
 from apps.platforms.tiktok import rules
-from apps.platforms.tiktok.errors import error_from_response
+from apps.platforms.tiktok.errors import (
+    INVALID_PARAMS_CODES,
+    chunk_plan_error,
+    error_from_response,
+)
 from apps.platforms.tiktok.types import (
     CreatorInfo,
     PostInfo,
@@ -52,7 +56,8 @@ PROBE_FIELDS = "open_id"
 VIDEO_FIELDS = "id,title,create_time,share_url,duration,cover_image_url"
 
 # [judgment] §1.2: several implementations report TikTok wants hex(SHA-256(verifier)) rather
-# than RFC 7636's base64url. Web clients may skip PKCE entirely; when used, this is the encoding.
+# than RFC 7636's base64url. The web doc calls PKCE optional, but since mid-2026 TikTok refuses
+# the authorize page without a challenge (errCode=10007), so `authorize_url` requires one.
 PKCE_CHALLENGE_ENCODING: Literal["hex"] = "hex"
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}  # §1.6
@@ -75,21 +80,25 @@ def authorize_url(
     *,
     redirect_uri: str,
     state: str,
+    code_challenge: str,
     scopes: tuple[str, ...] | list[str] = SCOPES,
-    code_challenge: str | None = None,
     disable_auto_auth: bool = False,
 ) -> str:
-    """The Login Kit consent URL (§1.2); `state` is the caller's CSRF value."""
+    """The Login Kit consent URL (§1.2); `state` is the caller's CSRF value.
+
+    `code_challenge` is `pkce_challenge(verifier=…)`: TikTok refuses the page without one.
+    """
+    if not code_challenge:
+        raise ValueError("TikTok requires a PKCE code_challenge (PLATFORMS §1.2)")
     params: dict[str, str] = {
         "client_key": settings.TIKTOK_CLIENT_KEY,  # `client_key`, not `client_id`
         "scope": ",".join(scopes),
         "response_type": "code",
         "redirect_uri": redirect_uri,
         "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
     }
-    if code_challenge:
-        params["code_challenge"] = code_challenge
-        params["code_challenge_method"] = "S256"
     if disable_auto_auth:
         params["disable_auto_auth"] = "1"
     return f"{base_url('tiktok_auth')}{AUTHORIZE_PATH}?{urlencode(params)}"
@@ -249,7 +258,11 @@ def init_file_post(
     video_size: int,
     chunk_size: int = rules.DEFAULT_CHUNK_BYTES,
 ) -> PublishInit:
-    """Start a FILE_UPLOAD Direct Post (§1.6(b)); upload with `upload.upload_video` within 1 h."""
+    """Start a FILE_UPLOAD Direct Post (§1.6(b)); upload with `upload.upload_video` within 1 h.
+
+    Files up to 64,000,000 bytes go as one chunk; `chunk_size` only splits larger ones (§1.6(d)).
+    An `invalid_params` refusal names the chunk plan we declared.
+    """
     plan = plan_chunks(video_size=video_size, chunk_size=chunk_size)
     source_info = {
         "source": "FILE_UPLOAD",
@@ -257,7 +270,17 @@ def init_file_post(
         "chunk_size": plan.chunk_size,
         "total_chunk_count": plan.total_chunk_count,
     }
-    data = _init(access_token, post_info, source_info)
+    try:
+        data = _init(access_token, post_info, source_info)
+    except PlatformError as exc:
+        if exc.code not in INVALID_PARAMS_CODES:
+            raise
+        raise chunk_plan_error(
+            exc,
+            video_size=plan.video_size,
+            chunk_size=plan.chunk_size,
+            total_chunk_count=plan.total_chunk_count,
+        ) from exc
     upload_url = data.get("upload_url")
     if not upload_url:
         raise _unexpected("the Direct Post init response had no upload URL")

@@ -394,3 +394,45 @@ def upload_error(response: Response) -> PlatformError:
     status = response.status
     code = "upload_5xx" if status >= 500 else f"upload_{status}"
     return error_for_code(code, http_status=status, detail=response.text[:200])
+
+
+# Both spellings of TikTok's "bad parameters" code (§1.8).
+INVALID_PARAMS_CODES = frozenset({"invalid_params", "invalid_param"})
+
+
+def chunk_plan_error(
+    error: PlatformError, *, video_size: int, chunk_size: int, total_chunk_count: int
+) -> PlatformError:
+    """A FILE_UPLOAD init refused with `invalid_params`, told with the chunk plan we declared.
+
+    §1.6(d): TikTok has been reported to answer multi-chunk inits with `invalid_params` "The chunk
+    size is invalid" while single-chunk ones work, so staff (and whoever reads the report) need
+    the plan to tell that apart from a bad post option.
+    """
+    if total_chunk_count == 1:
+        plan = "as one chunk"
+    else:
+        last = video_size - (total_chunk_count - 1) * chunk_size
+        plan = f"in {total_chunk_count} chunks of {chunk_size:,} bytes (the last {last:,} bytes)"
+    said = f' ("{error.detail[:200]}")' if error.detail else ""
+    message = (
+        f"TikTok refused the upload's parameters{said}. Switchboard declared a "
+        f"{video_size:,}-byte video {plan} (video_size={video_size}, chunk_size={chunk_size}, "
+        f"total_chunk_count={total_chunk_count})."
+    )
+    if total_chunk_count > 1:
+        message += (
+            " TikTok has been reported to refuse uploads in several chunks; report this to an "
+            "administrator."
+        )
+    else:
+        message += " Check the post options, then report it to an administrator if it persists."
+    return PlatformError(
+        platform=Platform.TIKTOK,
+        category=P,
+        code=error.code,
+        message=message,
+        http_status=error.http_status,
+        log_id=error.log_id,
+        detail=error.detail,
+    )

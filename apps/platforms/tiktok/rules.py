@@ -44,7 +44,13 @@ MIN_CHUNK_BYTES = 5_000_000
 MAX_CHUNK_BYTES = 64_000_000
 MAX_LAST_CHUNK_BYTES = 128_000_000
 MAX_CHUNK_COUNT = 1000
-# Our default: big enough to keep the chunk count low, small enough to hold in memory.
+# §1.6(d) "Chunking in practice" (2026-11): peers send every file up to 64,000,000 bytes as ONE
+# chunk (chunk_size = video_size), and TikTok has been reported to refuse multi-chunk inits with
+# `invalid_params` "The chunk size is invalid" (post-for-me#327). So only a file above this is
+# split, and then into at least two chunks (">64 MB ⇒ must be chunked").
+SINGLE_CHUNK_MAX_BYTES = MAX_CHUNK_BYTES
+# The chunk size for files above SINGLE_CHUNK_MAX_BYTES: big enough to keep the count low (a
+# 4 GB file is 400 chunks), small enough to hold one in memory.
 DEFAULT_CHUNK_BYTES = 10_000_000
 
 # §1.6(b): the upload_url is valid for 1 h; §1.6(e): PULL_FROM_URL downloads time out 1 h after

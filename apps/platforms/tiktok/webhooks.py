@@ -65,34 +65,39 @@ class WebhookPayloadError(Exception):
     """The body is signed but not a TikTok event we can read."""
 
 
+class PublishType(StrEnum):
+    """§1.9: the `publish_type` of a posting event."""
+
+    DIRECT_PUBLISH = "DIRECT_PUBLISH"  # Direct Post (/v2/post/publish/video/init/)
+    INBOX_SHARE = "INBOX_SHARE"  # upload to the creator's inbox
+
+
 @dataclass(frozen=True)
 class TikTokWebhook:
+    """One verified delivery. The typed fields are read from `content` by `parse_event`; a field
+    an event does not carry is "" (or None)."""
+
     event: str
     client_key: str
     create_time: int
     user_openid: str
     content: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def removal_reason(self) -> int | None:
-        """§1.9: 0-5 for `authorization.removed`, else None."""
-        reason = self.content.get("reason")
-        if self.event != AUTHORIZATION_REMOVED or not isinstance(reason, int):
-            return None
-        return reason
-
-    @property
-    def publish_id(self) -> str:
-        return str(self.content.get("publish_id") or "")
+    # Posting events (`post.publish.*`, §1.9).
+    publish_id: str = ""
+    # None when absent or a value §1.9 does not name (the raw value stays in `content`).
+    publish_type: PublishType | None = None
+    # `post.publish.publicly_available` / `no_longer_publicaly_available`: the public post's id,
+    # an int64 kept as a string so it survives JSON round trips.
+    post_id: str = ""
+    # `post.publish.failed`: a `fail_reason` code of the error table (§1.6(f)).
+    reason: str = ""
+    # `authorization.removed`: 0-5 (§1.9).
+    removal_reason: int | None = None
 
     @property
     def fail_reason(self) -> str:
         """For `post.publish.failed`: a `fail_reason` code of the error table."""
-        return str(self.content.get("reason") or "") if self.event == POST_PUBLISH_FAILED else ""
-
-    @property
-    def post_id(self) -> str:
-        return str(self.content.get("post_id") or "")
+        return self.reason if self.event == POST_PUBLISH_FAILED else ""
 
 
 @dataclass(frozen=True)
@@ -151,13 +156,41 @@ def parse_event(raw_body: bytes) -> TikTokWebhook:
         create_time = int(body.get("create_time") or 0)
     except (TypeError, ValueError, OverflowError) as exc:
         raise WebhookPayloadError("create_time is not a number") from exc
+    event = str(body["event"])
+    raw_reason = content.get("reason")
+    raw_type = content.get("publish_type")
     return TikTokWebhook(
-        event=str(body["event"]),
+        event=event,
         client_key=str(body.get("client_key") or ""),
         create_time=create_time,
         user_openid=str(body.get("user_openid") or ""),
         content=content,
+        publish_id=_text(content.get("publish_id")),
+        publish_type=(
+            PublishType(raw_type)
+            if isinstance(raw_type, str) and raw_type in _PUBLISH_TYPES
+            else None
+        ),
+        post_id=_text(content.get("post_id")),
+        reason="" if event == AUTHORIZATION_REMOVED else _text(raw_reason),
+        removal_reason=(
+            raw_reason
+            if event == AUTHORIZATION_REMOVED
+            and isinstance(raw_reason, int)
+            and not isinstance(raw_reason, bool)
+            else None
+        ),
     )
+
+
+_PUBLISH_TYPES = frozenset(t.value for t in PublishType)
+
+
+def _text(value: object) -> str:
+    """A string or integer from the content as text ("" for anything else, bools included)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value)
 
 
 def _parse_header(header: str) -> tuple[int, str]:
