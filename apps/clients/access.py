@@ -55,20 +55,3 @@ def get_client_for_manage(user: Any, slug: str) -> Client:
     if not can_manage_client(user, client):
         raise Http404("No such client.")
     return client
-
-
-def get_account_for_view(user: Any, pk: int) -> Any:
-    """A linked account whose client the user may see, or 404."""
-    from apps.connections.models import LinkedAccount
-
-    try:
-        return LinkedAccount.objects.select_related("client").get(
-            pk=pk, client__in=clients_visible_to(user).values("pk")
-        )
-    except LinkedAccount.DoesNotExist:
-        raise Http404("No such account.") from None
-
-
-def can_send_connect_links(user: Any, client: Client) -> bool:
-    """Connect links are created by managers (of the client) and admins (DESIGN §5)."""
-    return can_manage_client(user, client)
