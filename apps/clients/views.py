@@ -13,9 +13,9 @@ from apps.clients import access, selectors, services
 from apps.clients.forms import AddMemberForm, ClientForm
 from apps.clients.models import ClientMembership
 from apps.common.forms import apply_validation_error
-from apps.common.types import AuthedRequest
 from apps.staff import roles
 from apps.staff.models import Role
+from apps.staff.types import AuthedRequest
 
 PAGE_SIZE = 25
 

@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.clients import access
-from apps.common.types import AuthedRequest
 from apps.connections import selectors
 from apps.connections.access import can_send_connect_links, get_account_for_view
 from apps.connections.forms import ConnectLinkForm
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State
 from apps.connections.services import disconnect, health, links, oauth, refresh
+from apps.staff.types import AuthedRequest
 
 
 def _platform_or_404(platform: str) -> str:
