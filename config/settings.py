@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.connections",
     "apps.platforms",
+    "apps.dashboard",
     "apps.emulator",
 ]
 
