@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.connections",
     "apps.platforms",
     "apps.dashboard",
+    "apps.demo",
     "apps.emulator",
 ]
 
