@@ -4,6 +4,7 @@
   inside a function, and names no other app's module in a dotted-path string (a task path, say).
 - The leaf apps are imported by no other app: the sandbox is reached only over HTTP, through the
   same clients as the real platforms; the dashboard and the demo sit on top of everything.
+- README's Layout names every app.
 """
 
 from __future__ import annotations
@@ -117,3 +118,10 @@ def test_the_check_sees_every_kind_of_import(tmp_path):
         "apps/common/views.py:3 apps.connections",
         "apps/common/views.py:4 apps.audit",
     ]
+
+
+def test_the_readme_layout_lists_every_app():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :].split("```")[1]
+    listed = set(re.findall(r"^apps/(\w+)/ ", layout, re.M))
+    assert listed == {path.parent.name for path in APPS.glob("*/apps.py")}
