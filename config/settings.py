@@ -77,7 +77,9 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.connections",
     "apps.platforms",
-    "apps.emulator",
+    "apps.dashboard",
+    "apps.demo",
+    # "apps.emulator" (the sandbox) is added with EMULATOR_ENABLED, under Platforms below.
 ]
 
 MIDDLEWARE = [
@@ -257,6 +259,10 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 # hosts. Application code cannot tell the two apart.
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEMO or DEBUG or TESTING)
 EMULATOR_FORCE = env.bool("EMULATOR_FORCE", default=TESTING)
+if EMULATOR_ENABLED:
+    # Installed only where it is mounted (config/urls.py): production has neither the sandbox's
+    # tables nor its migrations. No other app imports it (tests/test_layering.py).
+    INSTALLED_APPS.append("apps.emulator")
 _EMULATOR_BASE = env.str("EMULATOR_BASE_URL", default=PUBLIC_BASE_URL + "/_emulator").rstrip("/")
 _USE_EMULATOR_HOSTS = EMULATOR_ENABLED and env.bool("PLATFORMS_USE_EMULATOR", default=True)
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sbx-tiktok-client-key")

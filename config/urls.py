@@ -13,7 +13,7 @@ admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
 )
 
 urlpatterns = [
-    path("", common_views.dashboard, name="dashboard"),
+    path("", include("apps.dashboard.urls")),
     path("healthz", common_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("", include("apps.staff.urls")),

@@ -51,7 +51,8 @@ def audit_events_for_client(*, client: Any) -> QuerySet[AuditEvent]:
 
 def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
     """Admins: everything. Managers: events of the clients they can see. Others: nothing."""
-    from apps.clients.access import clients_visible_to, is_admin
+    from apps.clients.access import clients_visible_to
+    from apps.staff.roles import is_admin
 
     if is_admin(user):
         return AuditEvent.objects.all()

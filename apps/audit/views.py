@@ -6,7 +6,8 @@ from django.shortcuts import render
 
 from apps.audit.actions import AuditAction
 from apps.audit.selectors import audit_event_page
-from apps.clients.access import can_view_audit, clients_visible_to
+from apps.clients.access import clients_visible_to
+from apps.staff.roles import can_view_audit
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -1,5 +1,6 @@
-"""Object access, in one place (DESIGN §1). Every view that loads a client-scoped object calls
-one of these; an object outside the user's scope answers 404 so ids don't leak."""
+"""Client-scoped object access, in one place (DESIGN §1). Every view that loads a client-scoped
+object calls one of these (or an app's own lookup built on `clients_visible_to`); an object
+outside the user's scope answers 404 so ids don't leak. Role-only rules: apps/staff/roles.py."""
 
 from __future__ import annotations
 
@@ -39,25 +40,6 @@ def can_manage_client(user: Any, client: Client) -> bool:
     return user.role == Role.MANAGER and client.account_manager_id == user.pk
 
 
-def can_create_client(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.role in (
-        Role.MANAGER,
-        Role.ADMIN,
-    )
-
-
-def can_view_audit(user: Any) -> bool:
-    """The audit log across clients: admins (all) and managers (their own clients)."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role in (
-        Role.MANAGER,
-        Role.ADMIN,
-    )
-
-
-def is_admin(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.is_active and user.is_admin
-
-
 def get_client_for_view(user: Any, slug: str) -> Client:
     """The client a user may see, or 404."""
     try:
@@ -73,20 +55,3 @@ def get_client_for_manage(user: Any, slug: str) -> Client:
     if not can_manage_client(user, client):
         raise Http404("No such client.")
     return client
-
-
-def get_account_for_view(user: Any, pk: int) -> Any:
-    """A linked account whose client the user may see, or 404."""
-    from apps.connections.models import LinkedAccount
-
-    try:
-        return LinkedAccount.objects.select_related("client").get(
-            pk=pk, client__in=clients_visible_to(user).values("pk")
-        )
-    except LinkedAccount.DoesNotExist:
-        raise Http404("No such account.") from None
-
-
-def can_send_connect_links(user: Any, client: Client) -> bool:
-    """Connect links are created by managers (of the client) and admins (DESIGN §5)."""
-    return can_manage_client(user, client)

@@ -13,8 +13,9 @@ from apps.clients import access, selectors, services
 from apps.clients.forms import AddMemberForm, ClientForm
 from apps.clients.models import ClientMembership
 from apps.common.forms import apply_validation_error
-from apps.common.types import AuthedRequest
+from apps.staff import roles
 from apps.staff.models import Role
+from apps.staff.types import AuthedRequest
 
 PAGE_SIZE = 25
 
@@ -37,7 +38,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "manager_id": manager_id,
         "managers": selectors.account_manager_choices(),
-        "can_create": access.can_create_client(request.user),
+        "can_create": roles.can_create_client(request.user),
     }
     template = "clients/list.html#results" if request.htmx else "clients/list.html"
     return render(request, template, context)
@@ -45,7 +46,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def client_create(request: AuthedRequest) -> HttpResponse:
-    if not access.can_create_client(request.user):
+    if not roles.can_create_client(request.user):
         raise Http404
     can_pick_manager = request.user.role == Role.ADMIN
     form = ClientForm(request.POST or None, can_pick_manager=can_pick_manager)

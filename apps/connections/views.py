@@ -13,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.clients import access
-from apps.common.types import AuthedRequest
 from apps.connections import selectors
+from apps.connections.access import can_send_connect_links, get_account_for_view
 from apps.connections.forms import ConnectLinkForm
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import AuthorizationRequest, ConnectLink, Platform, State
 from apps.connections.outcomes import Outcome
 from apps.connections.services import disconnect, health, links, oauth, refresh
+from apps.staff.types import AuthedRequest
 
 
 def _platform_or_404(platform: str) -> str:
@@ -69,7 +70,7 @@ def connect_start(request: AuthedRequest, slug: str, platform: str) -> HttpRespo
 @login_required
 @require_POST
 def reconnect_start(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = access.get_account_for_view(request.user, pk)
+    account = get_account_for_view(request.user, pk)
     _require_recent_reauthentication(request)
     if account.state in (State.DISCONNECTED, State.DISCONNECT_PENDING):
         messages.error(
@@ -207,7 +208,7 @@ def mismatch(request: AuthedRequest, request_id: int) -> HttpResponse:
 
 @login_required
 def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = access.get_account_for_view(request.user, pk)
+    account = get_account_for_view(request.user, pk)
     credential = getattr(account, "credential", None)
     context = {
         "account": account,
@@ -216,7 +217,7 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "warnings": warnings_for(account),
         "history": selectors.account_history(account=account),
         "attempts": selectors.account_attempts(account=account),
-        "can_link": access.can_send_connect_links(request.user, account.client),
+        "can_link": can_send_connect_links(request.user, account.client),
     }
     return render(request, "connections/account.html", context)
 
@@ -244,7 +245,7 @@ def _report_outcome(
 @login_required
 @require_POST
 def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = access.get_account_for_view(request.user, pk)
+    account = get_account_for_view(request.user, pk)
     outcome = health.account_check(account_id=account.pk, actor=request.user)
     return _report_outcome(
         request,
@@ -259,7 +260,7 @@ def account_check_now(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = access.get_account_for_view(request.user, pk)
+    account = get_account_for_view(request.user, pk)
     outcome = refresh.account_refresh(account_id=account.pk, force=True)
     return _report_outcome(
         request,
@@ -274,7 +275,7 @@ def account_refresh_now(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def account_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
-    account = access.get_account_for_view(request.user, pk)
+    account = get_account_for_view(request.user, pk)
     _require_recent_reauthentication(request)
     disconnect.account_disconnect(account=account, actor=request.user)
     messages.success(
@@ -292,7 +293,7 @@ def account_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_create(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_view(request.user, slug)
-    if not access.can_send_connect_links(request.user, client):
+    if not can_send_connect_links(request.user, client):
         raise Http404
     _require_recent_reauthentication(request)
     form = ConnectLinkForm(request.POST)
@@ -318,7 +319,7 @@ def link_create(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_POST
 def link_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     link = get_object_or_404(ConnectLink.objects.select_related("client"), pk=pk)
-    if not access.can_view_client(request.user, link.client) or not access.can_send_connect_links(
+    if not access.can_view_client(request.user, link.client) or not can_send_connect_links(
         request.user, link.client
     ):
         raise Http404

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from apps.clients.access import is_admin
+from apps.staff.roles import is_admin
 from apps.staff.selectors import user_has_mfa
 
 # allauth's own pages (sign-in, sign-out, reauthentication, MFA enrolment, password, sessions)

@@ -17,10 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
-from apps.clients.access import is_admin
 from apps.staff import selectors, services
 from apps.staff.forms import AcceptInvitationForm, InvitationForm, RoleForm
 from apps.staff.models import Invitation, Role, User
+from apps.staff.roles import is_admin
 
 View = Callable[..., HttpResponse]
 

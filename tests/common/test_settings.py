@@ -66,6 +66,36 @@ def test_the_sandbox_mounts_when_forced():
     assert result.returncode == 0, result.stderr
 
 
+SANDBOX_FORCED = {"EMULATOR_ENABLED": "1", "EMULATOR_FORCE": "1"}
+SANDBOX_INSTALLED = (
+    "from django.apps import apps; from django.conf import settings; "
+    "from django.db import connection; "
+    "print('apps.emulator' in settings.INSTALLED_APPS, apps.is_installed('apps.emulator'), "
+    "sorted(t for t in connection.introspection.table_names() if t.startswith('emulator_')))"
+)
+
+
+def test_production_neither_installs_nor_migrates_the_sandbox(tmp_path):
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    migrate = run_manage("migrate", "--no-input", extra_env=database)
+    assert migrate.returncode == 0, migrate.stderr
+    assert "Applying staff.0001_initial" in migrate.stdout and "emulator" not in migrate.stdout
+    result = run_manage("shell", "--no-imports", "-c", SANDBOX_INSTALLED, extra_env=database)
+    assert result.stdout.split() == ["False", "False", "[]"], result.stderr
+    makemigrations = run_manage("makemigrations", "--check", "--dry-run", extra_env=database)
+    assert makemigrations.returncode == 0, makemigrations.stdout + makemigrations.stderr
+
+
+def test_an_enabled_sandbox_is_installed_and_passes_the_deploy_checks(tmp_path):
+    forced = {**SANDBOX_FORCED, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run_manage("shell", "--no-imports", "-c", SANDBOX_INSTALLED, extra_env=forced)
+    assert result.stdout.split() == ["True", "True", "[]"], result.stderr  # installed, unmigrated
+    check = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=forced)
+    assert check.returncode == 0, check.stderr
+    makemigrations = run_manage("makemigrations", "--check", "--dry-run", extra_env=forced)
+    assert makemigrations.returncode == 0, makemigrations.stdout + makemigrations.stderr
+
+
 def test_the_worker_retries_after_its_timeout_and_gives_up_eventually(settings):
     q = settings.Q_CLUSTER
     assert q["retry"] > q["timeout"]

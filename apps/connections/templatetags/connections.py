@@ -36,8 +36,8 @@ def capability_badge(capability: str) -> str:
 @register.inclusion_tag("connections/client_panel.html", takes_context=True)
 def client_accounts_panel(context: dict[str, Any], client: Any) -> dict[str, Any]:
     """The client page's accounts card (rendered here so the clients app needn't import us)."""
-    from apps.clients.access import can_send_connect_links
     from apps.connections import selectors
+    from apps.connections.access import can_send_connect_links
     from apps.connections.forms import ConnectLinkForm
 
     request = context["request"]

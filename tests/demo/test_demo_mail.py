@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from apps.common.management.commands.demo_mail import MailFolder
+from apps.demo.management.commands.demo_mail import MailFolder
 
 
 @pytest.fixture

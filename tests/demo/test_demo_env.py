@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
-from apps.common.management.commands import demo_env
+from apps.demo.management.commands import demo_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
