@@ -125,3 +125,17 @@ def test_the_readme_layout_lists_every_app():
     layout = readme[readme.index("## Layout") :].split("```")[1]
     listed = set(re.findall(r"^apps/(\w+)/ ", layout, re.M))
     assert listed == {path.parent.name for path in APPS.glob("*/apps.py")}
+
+
+def test_no_test_module_imports_another_packages_conftest():
+    """Shared test code lives in helpers modules; a conftest belongs to its own package."""
+    tests_root = Path(__file__).resolve().parent
+    offenders = []
+    for path in tests_root.rglob("*.py"):
+        package = path.relative_to(tests_root).parts[0] if path.parent != tests_root else ""
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith(".conftest"):
+                parts = (node.module or "").split(".")
+                if len(parts) < 3 or parts[1] != package:
+                    offenders.append(f"{path.relative_to(tests_root)} imports {node.module}")
+    assert offenders == []

@@ -15,8 +15,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from apps.connections.models import LinkedAccount
-from tests.contract.conftest import base_urls
-from tests.contract.helpers import Sandbox, query_of
+from tests.contract.helpers import Sandbox, base_urls, query_of
 from tests.factories import DEFAULT_PASSWORD
 
 TT_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.list")

@@ -31,8 +31,6 @@ from apps.platforms.instagram.types import (
 from apps.platforms.transport import as_int, base_url, json_object, send
 from apps.platforms.types import TokenSet, split_scopes
 
-IG = Platform.INSTAGRAM
-
 AUTHORIZE_PATH = "/oauth/authorize"  # on instagram_auth (§2.2)
 CODE_EXCHANGE_PATH = "/oauth/access_token"  # on instagram_api (§2.3)
 LONG_LIVED_PATH = "/access_token"  # on instagram_graph, unversioned (§2.4)
@@ -92,7 +90,7 @@ def exchange_code(*, code: str, redirect_uri: str) -> TokenSet:
     `scopes` is None when the legacy flat shape omits `permissions`.
     """
     response = send(
-        IG,
+        Platform.INSTAGRAM,
         "POST",
         base_url("instagram_api") + CODE_EXCHANGE_PATH,
         data={
@@ -122,7 +120,7 @@ def exchange_code(*, code: str, redirect_uri: str) -> TokenSet:
 def exchange_long_lived(*, short_lived_token: str) -> TokenSet:
     """Swap a short-lived token for a ≈60-day one (§2.4); server side only (app secret)."""
     response = send(
-        IG,
+        Platform.INSTAGRAM,
         "GET",
         base_url("instagram_graph") + LONG_LIVED_PATH,
         params={
@@ -147,11 +145,11 @@ def refresh_long_lived(
     if too_young_for > timedelta(0):
         raise PlatformError.from_row(
             ERRORS_BY_CODE["token_too_young"],
-            platform=IG,
+            platform=Platform.INSTAGRAM,
             retry_after=math.ceil(too_young_for.total_seconds()),
         )
     response = send(
-        IG,
+        Platform.INSTAGRAM,
         "GET",
         base_url("instagram_graph") + REFRESH_PATH,
         params={"grant_type": "ig_refresh_token", "access_token": access_token},
@@ -166,7 +164,7 @@ def delete_permissions(*, access_token: str) -> bool:
     """
     try:
         response = send(
-            IG,
+            Platform.INSTAGRAM,
             "DELETE",
             base_url("instagram_graph") + PERMISSIONS_PATH,
             params={"access_token": access_token},
@@ -317,7 +315,7 @@ def _graph(
     json: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     response = send(
-        IG,
+        Platform.INSTAGRAM,
         method,
         graph_url(path),
         params={**(params or {}), "access_token": access_token},
@@ -341,7 +339,7 @@ def _required_id(body: dict[str, Any], what: str) -> str:
 
 def _unexpected(what: str) -> PlatformError:
     return PlatformError(
-        platform=IG,
+        platform=Platform.INSTAGRAM,
         category=Category.TRANSIENT,
         code="unexpected_response",
         message=f"Instagram sent an unexpected answer ({what}); Switchboard will try again.",

@@ -17,13 +17,6 @@ from apps.platforms.errors import AuthReason, Category, ErrorRow, Platform, Plat
 from apps.platforms.errors import parse_retry_after as _parse_retry_after
 from apps.platforms.transport import header, json_object
 
-A = Category.AUTH
-RL = Category.RATE_LIMIT
-Q = Category.QUOTA
-T = Category.TRANSIENT
-C = Category.CONTENT
-P = Category.PERMANENT
-
 RECONNECT = "reconnect the account"
 _REVOKED = f"Instagram invalidated this account's access; {RECONNECT}."
 
@@ -32,28 +25,28 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # 190 means re-auth; the subcode only picks the reason and sentence.
     ErrorRow(
         "190",
-        A,
+        Category.AUTH,
         f"Instagram rejected the account's token (expired or revoked); {RECONNECT}.",
         AuthReason.EXPIRED,
         source="2.9, 4.1",
     ),
     ErrorRow(
         "102",
-        A,
+        Category.AUTH,
         f"Instagram rejected the account's session; {RECONNECT}.",
         AuthReason.EXPIRED,
         source="2.9",
     ),
     ErrorRow(
         "190/458",
-        A,
+        Category.AUTH,
         f"The account owner removed Switchboard from Instagram; {RECONNECT}.",
         AuthReason.REVOKED,
         source="2.9, 4.4",
     ),
     ErrorRow(
         "190/459",
-        A,
+        Category.AUTH,
         "Instagram locked this account behind a security check; the owner "
         f"must log in to Instagram to clear it, then {RECONNECT}.",
         AuthReason.CHECKPOINT,
@@ -61,50 +54,50 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "190/460",
-        A,
+        Category.AUTH,
         f"The Instagram password was changed, which ended Switchboard's access; {RECONNECT}.",
         AuthReason.PASSWORD_CHANGED,
         source="2.9, 4.6",
     ),
-    ErrorRow("190/461", A, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
-    ErrorRow("190/462", A, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
+    ErrorRow("190/461", Category.AUTH, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
+    ErrorRow("190/462", Category.AUTH, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
     ErrorRow(
         "190/463",
-        A,
+        Category.AUTH,
         f"The Instagram token expired (they last 60 days); {RECONNECT}.",
         AuthReason.EXPIRED,
         source="2.9, 4.1",
     ),
     ErrorRow(
         "190/464",
-        A,
+        Category.AUTH,
         "Instagram needs the account owner to confirm their account; they "
         f"must log in to Instagram, then {RECONNECT}.",
         AuthReason.CHECKPOINT,
         source="2.9, 4.7",
     ),
-    ErrorRow("190/465", A, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
-    ErrorRow("190/466", A, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
+    ErrorRow("190/465", Category.AUTH, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
+    ErrorRow("190/466", Category.AUTH, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
     # §4.6 groups 467/492 with a password change: the user's session ended, so log in again.
     ErrorRow(
         "190/467",
-        A,
+        Category.AUTH,
         "The Instagram session ended (the owner logged out or changed "
         f"security settings); {RECONNECT}.",
         AuthReason.PASSWORD_CHANGED,
         source="2.9, 4.6",
     ),
-    ErrorRow("190/468", A, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
+    ErrorRow("190/468", Category.AUTH, _REVOKED, AuthReason.REVOKED, source="2.9 (older lists)"),
     ErrorRow(
         "190/492",
-        A,
+        Category.AUTH,
         f"The Instagram session is no longer valid; {RECONNECT}.",
         AuthReason.PASSWORD_CHANGED,
         source="2.9, 4.6",
     ),
     ErrorRow(
         "10",
-        A,
+        Category.AUTH,
         "The Instagram account did not grant a permission this action needs; "
         f"{RECONNECT} and allow it.",
         AuthReason.SCOPE_MISSING,
@@ -112,7 +105,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "200-299",
-        A,
+        Category.AUTH,
         "The Instagram account's permissions are missing or were removed; "
         f"{RECONNECT} and allow them.",
         AuthReason.SCOPE_MISSING,
@@ -122,7 +115,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # already used" — the one-hour, single-use code is spent.
     ErrorRow(
         "oauth_400",
-        A,
+        Category.AUTH,
         "The Instagram sign-in code expired or was already used; start "
         "connecting the account again.",
         AuthReason.EXPIRED,
@@ -131,67 +124,72 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # --- Throttling (§2.9, §2.10, §4.13). Meta sends no Retry-After; BUC windows are hours.
     ErrorRow(
         "4",
-        RL,
+        Category.RATE_LIMIT,
         "Instagram is throttling Switchboard's app; Switchboard will wait and try again.",
         source="2.9, 4.13",
     ),
     ErrorRow(
         "17",
-        RL,
+        Category.RATE_LIMIT,
         "Instagram is throttling requests for this account; Switchboard will wait and try again.",
         source="2.9, 4.13",
     ),
     ErrorRow(
         "32",
-        RL,
+        Category.RATE_LIMIT,
         "Instagram is throttling requests for this account; Switchboard will wait and try again.",
         source="2.9, 4.13",
     ),
     ErrorRow(
         "613",
-        RL,
+        Category.RATE_LIMIT,
         "Instagram is throttling requests; Switchboard will wait and try again.",
         source="2.9, 4.13",
     ),
     ErrorRow(
         "341",
-        RL,
+        Category.RATE_LIMIT,
         "Switchboard's Instagram app hit an application limit; Switchboard will "
         "wait and try again.",
         source="2.9",
     ),
     ErrorRow(
         "368",
-        P,
+        Category.PERMANENT,
         "Instagram blocked this action for violating its policies; the account "
         "owner must resolve it in Instagram.",
         source="2.9",
     ),
-    ErrorRow("1", T, "Instagram had an unknown error; Switchboard will try again.", source="2.9"),
+    ErrorRow(
+        "1",
+        Category.TRANSIENT,
+        "Instagram had an unknown error; Switchboard will try again.",
+        source="2.9",
+    ),
     ErrorRow(
         "2",
-        T,
+        Category.TRANSIENT,
         "Instagram's service is temporarily unavailable; Switchboard will try again.",
         source="2.9",
     ),
     # --- Publishing (§2.9, §4.11-4.17)
     ErrorRow(
         "-2/2207003",
-        T,
+        Category.TRANSIENT,
         "Instagram timed out downloading the video; Switchboard will try again.",
         restart=True,
         source="2.9, 4.15",
     ),
     ErrorRow(
         "-2/2207020",
-        T,
+        Category.TRANSIENT,
         "The Instagram upload expired; Switchboard will prepare it again.",
         restart=True,
         source="2.9, 4.17",
     ),
     ErrorRow(
         "-1/2207001",
-        T,
+        Category.TRANSIENT,
         "Instagram had a server error while preparing the video; "
         "Switchboard will prepare it again.",
         restart=True,
@@ -199,39 +197,39 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "-1/2207032",
-        T,
+        Category.TRANSIENT,
         "Instagram failed to prepare the video; Switchboard will prepare it again.",
         restart=True,
         source="2.9",
     ),
     ErrorRow(
         "-1/2207053",
-        T,
+        Category.TRANSIENT,
         "Instagram had an upload error; Switchboard will prepare the video again.",
         restart=True,
         source="2.9",
     ),
     ErrorRow(
         "1/2207057",
-        C,
+        Category.CONTENT,
         "The cover frame time is outside the video; pick an earlier cover frame.",
         source="2.9",
     ),
     ErrorRow(
         "4/2207051",
-        C,
+        Category.CONTENT,
         "Instagram flagged this post as suspected spam; it will not be retried automatically.",
         source="2.9, 4.16",
     ),
     ErrorRow(
         "9/2207042",
-        Q,
+        Category.QUOTA,
         "This Instagram account reached its daily publishing limit; the post must be rescheduled.",
         source="2.9, 4.12",
     ),
     ErrorRow(
         "24/2207006",
-        T,
+        Category.TRANSIENT,
         "Instagram could not find the prepared video (it may have expired); "
         "Switchboard will prepare it again.",
         restart=True,
@@ -240,34 +238,34 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # "retry 1-2x within 30 s-2 min, then recreate": the caller escalates to a new container.
     ErrorRow(
         "24/2207008",
-        T,
+        Category.TRANSIENT,
         "Instagram has not found the prepared video yet; Switchboard will try again shortly.",
         retry_after=30,
         source="2.9, 4.17",
     ),
     ErrorRow(
         "25/2207050",
-        P,
+        Category.PERMANENT,
         "Instagram restricted this account (inactive, checkpointed or "
         "limited); the owner must fix it in the Instagram app.",
         source="2.9, 4.5, 4.11",
     ),
     ErrorRow(
         "100/2207023",
-        P,
+        Category.PERMANENT,
         "Instagram did not accept the media type Switchboard sent; report "
         "this to an administrator.",
         source="2.9",
     ),
     ErrorRow(
         "352/2207026",
-        C,
+        Category.CONTENT,
         "Instagram does not support this video's format; convert it to MP4 (H.264/AAC).",
         source="2.9, 4.15",
     ),
     ErrorRow(
         "9004/2207052",
-        C,
+        Category.CONTENT,
         "Instagram could not fetch the video from Switchboard's media "
         "link; check that the media is publicly reachable.",
         source="2.9, 4.15",
@@ -275,36 +273,38 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # Meta suggests polling once a minute (§2.7 step 3).
     ErrorRow(
         "9007/2207027",
-        T,
+        Category.TRANSIENT,
         "The video is not ready on Instagram yet; Switchboard will check again.",
         retry_after=60,
         source="2.7, 2.9",
     ),
     ErrorRow(
         "36004/2207010",
-        C,
+        Category.CONTENT,
         "The caption is too long for Instagram (2,200 characters at most).",
         source="2.9",
     ),
     ErrorRow(
         "100/2207040",
-        C,
+        Category.CONTENT,
         "The caption tags too many accounts for Instagram (20 @mentions at most).",
         source="2.9",
     ),
     # §2.5, §4.3: refused locally before any call; a young token is "not yet", never "dead".
     ErrorRow(
         "token_too_young",
-        T,
+        Category.TRANSIENT,
         "The Instagram token is less than a day old, so it cannot be "
         "refreshed yet; Switchboard will refresh it later.",
         source="2.5, 4.3",
     ),
     # --- Container status values (§2.7 step 3)
-    ErrorRow("container_ERROR", C, "Instagram could not process the video.", source="2.7"),
+    ErrorRow(
+        "container_ERROR", Category.CONTENT, "Instagram could not process the video.", source="2.7"
+    ),
     ErrorRow(
         "container_EXPIRED",
-        T,
+        Category.TRANSIENT,
         "The prepared Instagram video expired before it was "
         "published (24 h); Switchboard will prepare it again.",
         restart=True,
@@ -341,12 +341,12 @@ def row_for(
     if http_status is not None and http_status >= 500:
         return ErrorRow(
             label or f"http_{http_status}",
-            T,
+            Category.TRANSIENT,
             "Instagram had an internal error; Switchboard will try again.",
         )
     return ErrorRow(
         label or f"http_{http_status}",
-        P,
+        Category.PERMANENT,
         "Instagram returned an error Switchboard "
         "does not recognise; report this to an administrator.",
     )
@@ -386,7 +386,9 @@ def error_from_response(response: Response) -> PlatformError | None:
         # Meta marks some unknown errors transient; trust it only where our table has no row.
         if row.code not in ERRORS_BY_CODE and error.get("is_transient") is True:
             row = ErrorRow(
-                row.code, T, "Instagram had a temporary error; Switchboard will try again."
+                row.code,
+                Category.TRANSIENT,
+                "Instagram had a temporary error; Switchboard will try again.",
             )
         return PlatformError.from_row(
             row,

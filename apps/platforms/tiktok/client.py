@@ -35,8 +35,6 @@ from apps.platforms.tiktok.upload import plan_chunks
 from apps.platforms.transport import as_int, base_url, json_object, send
 from apps.platforms.types import TokenSet, split_scopes
 
-TT = Platform.TIKTOK
-
 AUTHORIZE_PATH = "/v2/auth/authorize/"  # §1.1: v1 /auth/authorize/ is retired for web
 TOKEN_PATH = "/v2/oauth/token/"
 REVOKE_PATH = "/v2/oauth/revoke/"
@@ -137,7 +135,7 @@ def refresh_tokens(*, refresh_token: str) -> TokenSet:
 def revoke_token(*, access_token: str) -> None:
     """Revoke the user's grant at TikTok (§1.4); `authorization.removed` reason 5 follows."""
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + REVOKE_PATH,
         data={
@@ -150,7 +148,7 @@ def revoke_token(*, access_token: str) -> None:
 
 
 def _token_call(form: dict[str, str]) -> TokenSet:
-    response = send(TT, "POST", base_url("tiktok_api") + TOKEN_PATH, data=form)
+    response = send(Platform.TIKTOK, "POST", base_url("tiktok_api") + TOKEN_PATH, data=form)
     body = _raise_for(response)
     access_token = body.get("access_token")
     if not access_token:
@@ -173,7 +171,7 @@ def _token_call(form: dict[str, str]) -> TokenSet:
 def get_user_info(*, access_token: str, fields: str = USER_FIELDS) -> TikTokUser:
     """The connected user's profile (§1.5); fields beyond the granted scopes fail with 400."""
     response = send(
-        TT,
+        Platform.TIKTOK,
         "GET",
         base_url("tiktok_api") + USER_INFO_PATH,
         params={"fields": fields},
@@ -199,7 +197,7 @@ def list_videos(
     if cursor is not None:
         body["cursor"] = cursor
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + VIDEO_LIST_PATH,
         params={"fields": fields},
@@ -232,7 +230,7 @@ def list_videos(
 def query_creator_info(*, access_token: str) -> CreatorInfo:
     """The creator's posting options (§1.6(a)); spam/cap codes arrive here with HTTP 200."""
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + CREATOR_INFO_PATH,
         headers=_bearer(access_token) | JSON_HEADERS,
@@ -296,7 +294,7 @@ def init_url_post(*, access_token: str, post_info: PostInfo, video_url: str) -> 
 def fetch_status(*, access_token: str, publish_id: str) -> PublishStatus:
     """Where a publish stands (§1.6(f)); a FAILED status is data, not an exception."""
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + STATUS_FETCH_PATH,
         json={"publish_id": publish_id},
@@ -319,7 +317,7 @@ def fetch_status(*, access_token: str, publish_id: str) -> PublishStatus:
 def cancel_publish(*, access_token: str, publish_id: str) -> None:
     """Ask TikTok to cancel a pending publish (best effort: `publish_not_cancellable`)."""
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + CANCEL_PATH,
         json={"publish_id": publish_id},
@@ -330,7 +328,7 @@ def cancel_publish(*, access_token: str, publish_id: str) -> None:
 
 def _init(access_token: str, post_info: PostInfo, source_info: dict[str, Any]) -> dict[str, Any]:
     response = send(
-        TT,
+        Platform.TIKTOK,
         "POST",
         base_url("tiktok_api") + DIRECT_POST_INIT_PATH,
         json={"post_info": post_info.as_json(), "source_info": source_info},
@@ -363,7 +361,7 @@ def _data(response: Response) -> dict[str, Any]:
 
 def _unexpected(what: str) -> PlatformError:
     return PlatformError(
-        platform=TT,
+        platform=Platform.TIKTOK,
         category=Category.TRANSIENT,
         code="unexpected_response",
         message=f"TikTok sent an unexpected answer ({what}); Switchboard will try again.",

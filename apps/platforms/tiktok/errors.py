@@ -13,27 +13,20 @@ from apps.platforms.errors import AuthReason, Category, ErrorRow, Platform, Plat
 from apps.platforms.errors import parse_retry_after as _parse_retry_after
 from apps.platforms.transport import header, json_object
 
-A = Category.AUTH
-RL = Category.RATE_LIMIT
-Q = Category.QUOTA
-T = Category.TRANSIENT
-C = Category.CONTENT
-P = Category.PERMANENT
-
 RECONNECT = "reconnect the account"
 
 ERROR_TABLE: tuple[ErrorRow, ...] = (
     # --- OAuth token/revoke endpoint, `{"error": "<code>"}` (§1.3, /doc/oauth-error-handling)
     ErrorRow(
         "access_denied",
-        A,
+        Category.AUTH,
         f"The TikTok user declined access; {RECONNECT} and approve it.",
         AuthReason.REVOKED,
         source="1.3",
     ),
     ErrorRow(
         "invalid_client",
-        P,
+        Category.PERMANENT,
         "TikTok rejected Switchboard's client key or secret; an "
         "administrator must check the TikTok app settings.",
         source="1.3",
@@ -41,7 +34,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # Code or refresh token invalid, expired, revoked or reused after rotation (§4.2).
     ErrorRow(
         "invalid_grant",
-        A,
+        Category.AUTH,
         f"TikTok no longer accepts this account's authorization (it "
         f"expired or was revoked); {RECONNECT}.",
         AuthReason.EXPIRED,
@@ -49,46 +42,46 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "invalid_request",
-        P,
+        Category.PERMANENT,
         "TikTok rejected Switchboard's sign-in request as malformed; "
         "report this to an administrator.",
         source="1.3",
     ),
     ErrorRow(
         "invalid_scope",
-        P,
+        Category.PERMANENT,
         "TikTok refused a permission Switchboard asked for; an "
         "administrator must check the scopes enabled for the TikTok app.",
         source="1.3",
     ),
     ErrorRow(
         "unauthorized_client",
-        P,
+        Category.PERMANENT,
         "The TikTok app is not allowed to use this sign-in method; "
         "an administrator must check the TikTok app settings.",
         source="1.3",
     ),
     ErrorRow(
         "unsupported_grant_type",
-        P,
+        Category.PERMANENT,
         "TikTok rejected Switchboard's token request type; report this to an administrator.",
         source="1.3",
     ),
     ErrorRow(
         "unsupported_response_type",
-        P,
+        Category.PERMANENT,
         "TikTok rejected Switchboard's sign-in request type; report this to an administrator.",
         source="1.3",
     ),
     ErrorRow(
         "server_error",
-        T,
+        Category.TRANSIENT,
         "TikTok's sign-in service had an internal error; Switchboard will try again.",
         source="1.3",
     ),
     ErrorRow(
         "temporarily_unavailable",
-        T,
+        Category.TRANSIENT,
         "TikTok's sign-in service is temporarily unavailable; Switchboard will try again.",
         source="1.3",
     ),
@@ -96,7 +89,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # "refresh, then reconnect" (§4.1): the caller refreshes once on EXPIRED before giving up.
     ErrorRow(
         "access_token_invalid",
-        A,
+        Category.AUTH,
         "TikTok rejected the account's access token; Switchboard "
         f"will refresh it, and if that fails you must {RECONNECT}.",
         AuthReason.EXPIRED,
@@ -104,7 +97,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "scope_not_authorized",
-        A,
+        Category.AUTH,
         "The TikTok account did not grant a permission this "
         f"action needs; {RECONNECT} and allow it.",
         AuthReason.SCOPE_MISSING,
@@ -112,7 +105,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "scope_permission_missed",
-        A,
+        Category.AUTH,
         "The TikTok account did not grant a permission needed "
         f"for this information; {RECONNECT} and allow it.",
         AuthReason.SCOPE_MISSING,
@@ -121,78 +114,83 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # The content-posting pages spell it `invalid_param`; both spellings are live (§1.8).
     ErrorRow(
         "invalid_params",
-        P,
+        Category.PERMANENT,
         "TikTok rejected the request's parameters; report this to an administrator.",
         source="1.8",
     ),
     ErrorRow(
         "invalid_param",
-        P,
+        Category.PERMANENT,
         "TikTok rejected the post's settings as invalid; check the "
         "post options, then report it if it persists.",
         source="1.6(b)",
     ),
-    ErrorRow("invalid_file_upload", C, "TikTok rejected the uploaded video file.", source="1.8"),
+    ErrorRow(
+        "invalid_file_upload",
+        Category.CONTENT,
+        "TikTok rejected the uploaded video file.",
+        source="1.8",
+    ),
     # 1-minute sliding window (§1.7), so a minute is a safe wait when no Retry-After comes.
     ErrorRow(
         "rate_limit_exceeded",
-        RL,
+        Category.RATE_LIMIT,
         "TikTok is throttling requests; Switchboard will wait and try again.",
         retry_after=60,
         source="1.7, 1.8",
     ),
     ErrorRow(
         "internal_error",
-        T,
+        Category.TRANSIENT,
         "TikTok had an internal error; Switchboard will try again.",
         source="1.6(f), 1.8",
     ),
     # --- Content Posting API (§1.6(a)(b)(c)(e)(f), §1.6(h), §4.11-4.17)
     ErrorRow(
         "spam_risk_too_many_posts",
-        Q,
+        Category.QUOTA,
         "This TikTok account reached its daily posting "
         "limit; the post must be rescheduled for tomorrow.",
         source="1.6(b), 1.6(h), 4.12",
     ),
     ErrorRow(
         "spam_risk_user_banned_from_posting",
-        P,
+        Category.PERMANENT,
         "TikTok has barred this account from "
         "posting; the account owner must resolve it in the TikTok app.",
         source="1.6(b), 4.11",
     ),
     ErrorRow(
         "reached_active_user_cap",
-        Q,
+        Category.QUOTA,
         "Switchboard's TikTok app reached its daily limit of "
         "posting accounts; try again tomorrow or ask an administrator to raise the cap.",
         source="1.6(b), 1.6(h), 4.12",
     ),
     ErrorRow(
         "spam_risk_too_many_pending_share",
-        Q,
+        Category.QUOTA,
         "This TikTok account has too many uploads "
         "waiting in its inbox; the owner must post or discard some first.",
         source="1.6(c), 4.12",
     ),
     ErrorRow(
         "unaudited_client_can_only_post_to_private_accounts",
-        P,
+        Category.PERMANENT,
         "Switchboard's TikTok "
         "app is not audited yet, so it can only post privately to private accounts.",
         source="1.6(b), 1.6(h), 4.14",
     ),
     ErrorRow(
         "url_ownership_unverified",
-        P,
+        Category.PERMANENT,
         "TikTok has not verified Switchboard's media "
         "domain; an administrator must verify it in the TikTok developer portal.",
         source="1.6(b), 1.6(e), 4.14",
     ),
     ErrorRow(
         "privacy_level_option_mismatch",
-        P,
+        Category.PERMANENT,
         "The chosen TikTok privacy level is not "
         "available for this account; pick one of the options TikTok offers.",
         source="1.6(b), 4.14",
@@ -200,48 +198,51 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # Stale or unknown publish id: start again from init (§4.17).
     ErrorRow(
         "invalid_publish_id",
-        T,
+        Category.TRANSIENT,
         "TikTok no longer knows this upload; Switchboard will start the upload again.",
         restart=True,
         source="1.6(f), 4.17",
     ),
     ErrorRow(
         "token_not_authorized_for_specified_publish_id",
-        P,
+        Category.PERMANENT,
         "This upload belongs to a different TikTok account than the one connected.",
         source="1.6(f)",
     ),
     ErrorRow(
-        "publish_not_cancellable", P, "TikTok can no longer cancel this post.", source="1.6(e)"
+        "publish_not_cancellable",
+        Category.PERMANENT,
+        "TikTok can no longer cancel this post.",
+        source="1.6(e)",
     ),
     # --- `fail_reason` of a FAILED status or post.publish.failed webhook (§1.6(f))
     ErrorRow(
         "file_format_check_failed",
-        C,
+        Category.CONTENT,
         "TikTok rejected the video's file format.",
         source="1.6(f), 4.15",
     ),
     ErrorRow(
         "duration_check_failed",
-        C,
+        Category.CONTENT,
         "TikTok rejected the video's length for this account.",
         source="1.6(f), 4.15",
     ),
     ErrorRow(
         "frame_rate_check_failed",
-        C,
+        Category.CONTENT,
         "TikTok rejected the video's frame rate (it must be 23-60 fps).",
         source="1.6(f), 1.6(g)",
     ),
     ErrorRow(
         "picture_size_check_failed",
-        C,
+        Category.CONTENT,
         "TikTok rejected the video's dimensions (each side must be 360-4096 px).",
         source="1.6(f), 1.6(g)",
     ),
     ErrorRow(
         "internal",
-        T,
+        Category.TRANSIENT,
         "TikTok failed while processing the video; Switchboard will try again.",
         restart=True,
         source="1.6(f)",
@@ -249,49 +250,54 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     # "retry if URL OK": a fresh init re-pulls the file.
     ErrorRow(
         "video_pull_failed",
-        T,
+        Category.TRANSIENT,
         "TikTok could not download the video from Switchboard; Switchboard will try again.",
         restart=True,
         source="1.6(f), 4.15",
     ),
     ErrorRow(
         "photo_pull_failed",
-        T,
+        Category.TRANSIENT,
         "TikTok could not download the photo from Switchboard; Switchboard will try again.",
         restart=True,
         source="1.6(f)",
     ),
-    ErrorRow("publish_cancelled", P, "The TikTok post was cancelled.", source="1.6(e), 1.6(f)"),
+    ErrorRow(
+        "publish_cancelled",
+        Category.PERMANENT,
+        "The TikTok post was cancelled.",
+        source="1.6(e), 1.6(f)",
+    ),
     ErrorRow(
         "auth_removed",
-        A,
+        Category.AUTH,
         f"The account owner removed Switchboard's access on TikTok during the upload; {RECONNECT}.",
         AuthReason.REVOKED,
         source="1.6(f), 4.4",
     ),
     ErrorRow(
         "spam_risk_text",
-        C,
+        Category.CONTENT,
         "TikTok flagged the caption as spam; edit the caption before posting again.",
         source="1.6(f), 4.16",
     ),
     ErrorRow(
         "spam_risk",
-        C,
+        Category.CONTENT,
         "TikTok flagged this post as spam; it will not be retried automatically.",
         source="1.6(f), 4.16",
     ),
     # --- Upload PUT replies (§1.6(d)); 416 is normally absorbed by resuming, see upload.py
     ErrorRow(
         "upload_400",
-        P,
+        Category.PERMANENT,
         "TikTok rejected a piece of the video upload as malformed; report "
         "this to an administrator.",
         source="1.6(d)",
     ),
     ErrorRow(
         "upload_403",
-        T,
+        Category.TRANSIENT,
         "The TikTok upload link expired (it lasts one hour); Switchboard "
         "will start the upload again.",
         restart=True,
@@ -299,14 +305,14 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "upload_404",
-        T,
+        Category.TRANSIENT,
         "TikTok no longer knows this upload; Switchboard will start the upload again.",
         restart=True,
         source="1.6(d)",
     ),
     ErrorRow(
         "upload_416",
-        T,
+        Category.TRANSIENT,
         "TikTok and Switchboard disagree on how much of the video was "
         "uploaded; Switchboard will start the upload again.",
         restart=True,
@@ -314,7 +320,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ),
     ErrorRow(
         "upload_5xx",
-        T,
+        Category.TRANSIENT,
         "TikTok failed to store a piece of the video; Switchboard will try again.",
         source="1.6(d)",
     ),
@@ -335,12 +341,12 @@ def row_for(code: str, *, http_status: int | None = None) -> ErrorRow:
     if http_status is not None and http_status >= 500:
         return ErrorRow(
             code or f"http_{http_status}",
-            T,
+            Category.TRANSIENT,
             "TikTok had an internal error; Switchboard will try again.",
         )
     return ErrorRow(
         code or f"http_{http_status}",
-        P,
+        Category.PERMANENT,
         "TikTok returned an error Switchboard does not recognise; report this to an administrator.",
     )
 
@@ -429,7 +435,7 @@ def chunk_plan_error(
         message += " Check the post options, then report it to an administrator if it persists."
     return PlatformError(
         platform=Platform.TIKTOK,
-        category=P,
+        category=Category.PERMANENT,
         code=error.code,
         message=message,
         http_status=error.http_status,
