@@ -165,14 +165,7 @@ def _call_platform(
     except PlatformError as second:
         if second.category != Category.AUTH:
             raise
-        raise LostRefreshReply(
-            platform=second.platform,
-            category=Category.AUTH,
-            code=second.code,
-            message=LOST_REPLY_REASON,
-            http_status=second.http_status,
-            log_id=second.log_id,
-        ) from None
+        raise _reconnect_error(second, LOST_REPLY_REASON, kind=LostRefreshReply) from None
 
 
 def _finish_attempt(attempt: AccountAttempt, started: float, error: PlatformError | None) -> None:
@@ -263,7 +256,15 @@ def refused_fresh_token(*, account_id: int, error: PlatformError) -> PlatformErr
                 reason=message,
                 data={"error_code": error.code, "after_refresh": True},
             )
-    return PlatformError(
+    return _reconnect_error(error, message)
+
+
+def _reconnect_error(
+    error: PlatformError, message: str, *, kind: type[PlatformError] = PlatformError
+) -> PlatformError:
+    """The platform's error restated as "a reconnect is needed": an auth error with no reason
+    (so no caller refreshes again) and our own sentence."""
+    return kind(
         platform=error.platform,
         category=Category.AUTH,
         code=error.code,
