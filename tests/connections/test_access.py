@@ -6,8 +6,7 @@ import pytest
 from django.http import Http404
 
 from apps.connections import access
-from tests.connections.helpers import make_account
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, LinkedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_it_shows_an_account_to_whoever_sees_its_client(
     admin_user, manager, staff_member, client_obj
 ):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     for user in (admin_user, manager, staff_member):
         assert access.get_account_for_view(user, account.pk) == account
 
@@ -23,7 +22,7 @@ def test_it_shows_an_account_to_whoever_sees_its_client(
 def test_it_answers_404_for_an_account_of_a_client_out_of_sight(
     outsider, other_manager, client_obj
 ):
-    account = make_account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     for user in (outsider, other_manager):
         with pytest.raises(Http404):
             access.get_account_for_view(user, account.pk)
