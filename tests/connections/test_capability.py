@@ -60,6 +60,7 @@ def test_it_records_what_creator_info_says(sandbox, oauth, staff_member, client_
     assert account.capability_checked_at is not None
     assert account.capability_detail["max_video_post_duration_sec"] == 60
     assert "SELF_ONLY" in account.capability_detail["privacy_level_options"]
+    assert "Only me" in account.capability_detail["privacy_labels"]
     assert "token" not in str(account.capability_detail).lower()
 
 

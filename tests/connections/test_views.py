@@ -413,6 +413,7 @@ def test_the_account_page_shows_what_the_platform_said_and_the_recent_attempts(
         capability_detail={
             "nickname": "Northwind",
             "privacy_level_options": ["PUBLIC_TO_EVERYONE", "SELF_ONLY"],
+            "privacy_labels": ["Everyone", "Only me"],
             "max_video_post_duration_sec": 300,
         },
     )
@@ -429,6 +430,7 @@ def test_the_account_page_shows_what_the_platform_said_and_the_recent_attempts(
     with django_assert_max_num_queries(15):
         body = text(client.get(f"/connections/{account.pk}/"))
     assert "videos up to 300 s" in body and "posts as Northwind" in body
+    assert "can post for everyone, only me" in body
     assert "Token refreshes and revokes" in body
     assert body.count("Token refresh</strong>") == 10  # the latest ten
     assert "TikTok refused the refresh token." not in body  # the oldest fell off

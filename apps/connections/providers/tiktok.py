@@ -13,6 +13,7 @@ from apps.connections.providers.base import (
     redirect_uri,
 )
 from apps.platforms.tiktok import client as tiktok
+from apps.platforms.tiktok import rules as tiktok_rules
 from apps.platforms.types import Platform, TokenSet
 
 # A TikTok access token is refreshed once less than this fraction of the lifetime actually
@@ -63,6 +64,10 @@ class TikTokProvider:
             detail={
                 "nickname": creator.nickname,
                 "privacy_level_options": list(creator.privacy_level_options),
+                "privacy_labels": [
+                    tiktok_rules.PRIVACY_LABELS.get(option, option)
+                    for option in creator.privacy_level_options
+                ],
                 "max_video_post_duration_sec": creator.max_video_post_duration_sec,
                 "comment_disabled": creator.comment_disabled,
                 "duet_disabled": creator.duet_disabled,

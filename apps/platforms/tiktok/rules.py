@@ -58,6 +58,15 @@ DEFAULT_CHUNK_BYTES = 10_000_000
 UPLOAD_URL_TTL_S = 3600
 PULL_FROM_URL_TTL_S = 3600
 
+# §1.6(a), §1.11: how each privacy level is named to people (the composer's dropdown, the
+# account page).
+PRIVACY_LABELS: dict[str, str] = {
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
+}
+
 # §1.6(h): content-sharing guidelines.
 UNAUDITED_PRIVACY_LEVELS = frozenset({"SELF_ONLY"})
 UNAUDITED_MAX_USERS_PER_DAY = 5
