@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from apps.connections.lifecycle import account_transition
 from apps.connections.models import AccountAttempt, LinkedAccount, State
 from apps.connections.outcomes import Outcome
 from apps.connections.providers import provider_for
+from apps.connections.services.attempts import attempt_call
 from apps.platforms.errors import Category, PlatformError
 
 logger = logging.getLogger(__name__)
@@ -89,13 +89,17 @@ def account_revoke_at_platform(*, account_id: int) -> Outcome:
             )
     failure: PlatformError | None = None
     revoked = False
-    attempt = AccountAttempt.objects.create(account_id=account_id, kind=AccountAttempt.Kind.REVOKE)
-    started = time.monotonic()
+    provider = provider_for(account.platform)
     try:
-        revoked = provider_for(account.platform).revoke(token)
+        revoked = attempt_call(
+            account_id=account_id,
+            kind=AccountAttempt.Kind.REVOKE,
+            call=lambda: provider.revoke(token),
+            confirmed=bool,
+            unconfirmed="The platform did not confirm the removal.",
+        )
     except PlatformError as error:
         failure = error
-    _record_attempt(attempt, started, failure, revoked)
     with transaction.atomic():
         account = _pending_account(account_id)
         if account.state != State.DISCONNECT_PENDING:
@@ -146,27 +150,6 @@ def _revoke_failed(account: LinkedAccount, error: PlatformError) -> Outcome:
     )
     logger.info("Revoke of account %s failed (%s); will retry", account.pk, error.code)
     return outcomes.retry()
-
-
-def _record_attempt(
-    attempt: AccountAttempt, started: float, error: PlatformError | None, revoked: bool
-) -> None:
-    attempt.finished_at = timezone.now()
-    attempt.duration_ms = int((time.monotonic() - started) * 1000)
-    if error is not None:
-        attempt.outcome = (
-            AccountAttempt.Outcome.UNKNOWN
-            if error.outcome_unknown
-            else AccountAttempt.Outcome.FAILED
-        )
-        attempt.error_code = error.code[:100]
-        attempt.message = error.message[:300]
-    elif revoked:
-        attempt.outcome = AccountAttempt.Outcome.OK
-    else:
-        attempt.outcome = AccountAttempt.Outcome.FAILED
-        attempt.message = "The platform did not confirm the removal."
-    attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
 def _finish(account: LinkedAccount, *, done: bool, note: str) -> Outcome:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -27,6 +26,7 @@ from apps.connections.lifecycle import account_transition, can_transition
 from apps.connections.models import REFRESHABLE, AccountAttempt, Credential, LinkedAccount, State
 from apps.connections.outcomes import Outcome
 from apps.connections.providers import all_providers, provider_for
+from apps.connections.services.attempts import attempt_call
 from apps.connections.services.failure_policy import account_apply_error, account_record_success
 from apps.platforms.errors import Category, PlatformError
 from apps.platforms.types import TokenSet
@@ -93,12 +93,13 @@ def account_refresh(*, account_id: int, force: bool = False) -> Outcome:
         refresh_token = vault.refresh_token_of(credential)
         credential.refresh_claimed_until = now + REFRESH_CLAIM
         credential.save(update_fields=["refresh_claimed_until"])
-    attempt = AccountAttempt.objects.create(account_id=account_id, kind=AccountAttempt.Kind.REFRESH)
-    started = time.monotonic()
     try:
-        tokens = _call_platform(account, access_token, refresh_token, issued)
+        tokens = attempt_call(
+            account_id=account_id,
+            kind=AccountAttempt.Kind.REFRESH,
+            call=lambda: _call_platform(account, access_token, refresh_token, issued),
+        )
     except PlatformError as error:
-        _finish_attempt(attempt, started, error)
         with transaction.atomic():
             account = LinkedAccount.objects.select_related("client").get(pk=account_id)
             try:
@@ -106,7 +107,6 @@ def account_refresh(*, account_id: int, force: bool = False) -> Outcome:
             except vault.NoCredential:
                 return outcomes.skipped("the credential was deleted during the refresh")
             return _refresh_failed(account, credential, error)
-    _finish_attempt(attempt, started, None)
     # Instagram returns no new refresh token: the long-lived token refreshes itself.
     if not tokens.refresh_token and refresh_token:
         tokens = TokenSet(**{**tokens.__dict__, "refresh_token": refresh_token})
@@ -166,22 +166,6 @@ def _call_platform(
         if second.category != Category.AUTH:
             raise
         raise _reconnect_error(second, LOST_REPLY_REASON, kind=LostRefreshReply) from None
-
-
-def _finish_attempt(attempt: AccountAttempt, started: float, error: PlatformError | None) -> None:
-    attempt.finished_at = timezone.now()
-    attempt.duration_ms = int((time.monotonic() - started) * 1000)
-    if error is None:
-        attempt.outcome = AccountAttempt.Outcome.OK
-    else:
-        attempt.outcome = (
-            AccountAttempt.Outcome.UNKNOWN
-            if error.outcome_unknown
-            else AccountAttempt.Outcome.FAILED
-        )
-        attempt.error_code = error.code[:100]
-        attempt.message = error.message[:300]
-    attempt.save(update_fields=["finished_at", "duration_ms", "outcome", "error_code", "message"])
 
 
 def _refresh_failed(
