@@ -143,8 +143,12 @@ def account_set_capability(
     reason: str = "",
     until: Any = None,
     code: str = "",
+    actor: Any = None,
+    actor_label: str | None = "system",
+    data: dict[str, Any] | None = None,
 ) -> bool:
-    """Set the publishing capability (independent of the state); True when it changed.
+    """Set the publishing capability (independent of the state); True when it changed, and then
+    audited in the caller's transaction (`connection.capability_changed`, with `data` added).
 
     `code` names the evidence behind a problem ("auth:190/459", "quota:9/2207042"); it decides
     what lifts the problem again (apps.connections.services.capability).
@@ -162,6 +166,7 @@ def account_set_capability(
             account.capability_until = until
             account.save(update_fields=["capability_until"])
         return False
+    before = account.publish_capability
     account.publish_capability = capability
     account.capability_reason = reason[:300]
     account.capability_until = until
@@ -173,6 +178,20 @@ def account_set_capability(
             "capability_until",
             "capability_code",
         ]
+    )
+    audit_record(
+        action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
+        actor=actor,
+        actor_label=None if actor is not None else actor_label,
+        client=account.client,
+        target=account,
+        data={
+            "from": before,
+            "to": str(capability),
+            "reason": reason,
+            **({"evidence": code} if code else {}),
+            **(data or {}),
+        },
     )
     return True
 

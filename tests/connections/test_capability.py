@@ -28,7 +28,7 @@ def fresh(account: LinkedAccount) -> LinkedAccount:
 
 def capability_trail(account: LinkedAccount) -> list[str]:
     return [
-        e.data["capability"]
+        e.data["to"]
         for e in AuditEvent.objects.filter(
             action="connection.capability_changed", target_id=str(account.pk)
         ).order_by("id")

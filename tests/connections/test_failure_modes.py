@@ -271,7 +271,7 @@ def test_an_instagram_account_switched_to_personal_cannot_publish_until_switched
     changes = AuditEvent.objects.filter(
         action="connection.capability_changed", target_id=str(account.pk)
     )
-    assert [e.data["capability"] for e in changes.order_by("id")] == ["account_ineligible", "ok"]
+    assert [e.data["to"] for e in changes.order_by("id")] == ["account_ineligible", "ok"]
 
 
 def test_a_daily_cap_lifts_once_its_window_has_passed(sandbox, oauth, staff_member, client_obj):

@@ -20,8 +20,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from apps.audit.actions import AuditAction
-from apps.audit.services import audit_record
 from apps.connections.lifecycle import account_set_capability
 from apps.connections.models import Capability, LinkedAccount
 from apps.connections.providers import CapabilityReport, provider_for
@@ -42,22 +40,10 @@ def _set(
     reason: str = "",
     until: datetime | None = None,
     code: str = "",
-    actor_label: str = "system",
 ) -> bool:
-    before = account.publish_capability
-    if not account_set_capability(
+    return account_set_capability(
         account=account, capability=capability, reason=reason, until=until, code=code
-    ):
-        return False
-    audit_record(
-        action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
-        actor=None,
-        actor_label=actor_label,
-        client=account.client,
-        target=account,
-        data={"capability": str(capability), "from": before, "reason": reason, "evidence": code},
     )
-    return True
 
 
 def _expired(account: LinkedAccount, now: datetime) -> bool:

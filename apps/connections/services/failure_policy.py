@@ -13,8 +13,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from apps.audit.actions import AuditAction
-from apps.audit.services import audit_record
 from apps.connections.lifecycle import account_set_capability, account_transition, can_transition
 from apps.connections.models import Capability, LinkedAccount, State
 from apps.connections.providers import provider_for
@@ -104,21 +102,14 @@ def account_apply_error(
             if verdict.capability_until_s
             else None
         )
-        if account_set_capability(
+        account_set_capability(
             account=account,
             capability=verdict.capability,
             reason=verdict.reason,
             until=until,
             code=verdict.capability_code,
-        ):
-            audit_record(
-                action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
-                actor=None,
-                actor_label=actor_label,
-                client=account.client,
-                target=account,
-                data={"capability": str(verdict.capability), "reason": verdict.reason},
-            )
+            actor_label=actor_label,
+        )
     if (
         verdict.state is not None
         and verdict.state != account.state

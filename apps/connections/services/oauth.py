@@ -486,16 +486,33 @@ def _link(
     account.save(update_fields=["next_check_at"])
     missing = sorted(provider_for(account.platform).publish_scopes - set(account.granted_scopes))
     if grant.scopes is not None and missing:
-        account_set_capability(
-            account=account,
-            capability=Capability.MISSING_SCOPE,
-            reason=f"Permission not granted: {', '.join(missing)}. Reconnect and allow it.",
-        )
+        new_capability = Capability.MISSING_SCOPE
+        capability_reason = f"Permission not granted: {', '.join(missing)}. Reconnect and allow it."
     elif account.publish_capability in (
         Capability.UNKNOWN,
         Capability.MISSING_SCOPE,
     ) or capability.lifted_by_new_grant(account):
-        account_set_capability(account=account, capability=Capability.OK)
+        new_capability, capability_reason = Capability.OK, ""
+    else:
+        new_capability = None
+    if new_capability is not None and before is None:
+        # A new account's first capability is its starting value, not a change.
+        account.publish_capability = new_capability
+        account.capability_reason = capability_reason
+        account.save(update_fields=["publish_capability", "capability_reason"])
+    elif new_capability is not None and before is not None:
+        scopes = frozenset(account.granted_scopes)
+        account_set_capability(
+            account=account,
+            capability=new_capability,
+            reason=capability_reason,
+            actor=actor,
+            actor_label=actor_label,
+            data={
+                "scopes_lost": sorted(before[1] - scopes),
+                "scopes_gained": sorted(scopes - before[1]),
+            },
+        )
     if before is None:
         audit_record(
             action=AuditAction.CONNECTION_CONNECTED,
@@ -578,21 +595,6 @@ def _record_reconnect(
             client=account.client,
             target=account,
             data=changes,
-        )
-    if after_capability != before_capability:
-        audit_record(
-            action=AuditAction.CONNECTION_CAPABILITY_CHANGED,
-            actor=actor,
-            actor_label=actor_label,
-            client=account.client,
-            target=account,
-            data={
-                "from": before_capability,
-                "to": after_capability,
-                "reason": account.capability_reason,
-                "scopes_lost": changes["scopes_lost"],
-                "scopes_gained": changes["scopes_gained"],
-            },
         )
 
 
