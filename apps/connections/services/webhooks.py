@@ -147,21 +147,29 @@ def _process_tiktok(stored: WebhookEvent, event: tiktok_webhooks.TikTokWebhook) 
 # --- Instagram ---------------------------------------------------------------------------------
 
 
+def _store_instagram(
+    kind: str, event_type: str, parsed: Any, **fields: Any
+) -> tuple[WebhookEvent, bool]:
+    """Store a verified Instagram callback, deduplicated on its decoded payload."""
+    return _store(
+        platform=Platform.INSTAGRAM,
+        kind=kind,
+        event_type=event_type,
+        verified=True,
+        dedupe_key=_payload_key(kind, parsed),
+        external_id=parsed.user_id[:128],
+        payload=parsed.payload,
+        **fields,
+    )
+
+
 def instagram_deauthorize_receive(
     *, signed_request: str | None, raw_body: bytes, headers: Mapping[str, str]
 ) -> WebhookOutcome:
     """The user removed the app on Instagram: revoke the account unless it was granted since."""
     parsed = _verify_signed_request(Kind.IG_DEAUTHORIZE, signed_request, raw_body, headers)
     with transaction.atomic():
-        stored, duplicate = _store(
-            platform=Platform.INSTAGRAM,
-            kind=Kind.IG_DEAUTHORIZE,
-            event_type="deauthorize",
-            verified=True,
-            dedupe_key=_payload_key(Kind.IG_DEAUTHORIZE, parsed),
-            external_id=parsed.user_id[:128],
-            payload=parsed.payload,
-        )
+        stored, duplicate = _store_instagram(Kind.IG_DEAUTHORIZE, "deauthorize", parsed)
         if not duplicate:
             result = _mark_revoked(
                 _instagram_account(parsed.user_id),
@@ -180,15 +188,8 @@ def instagram_data_deletion_receive(
     """The user asked Meta to delete their data: purge it and answer {url, confirmation_code}."""
     parsed = _verify_signed_request(Kind.IG_DATA_DELETION, signed_request, raw_body, headers)
     with transaction.atomic():
-        stored, duplicate = _store(
-            platform=Platform.INSTAGRAM,
-            kind=Kind.IG_DATA_DELETION,
-            event_type="data_deletion",
-            verified=True,
-            dedupe_key=_payload_key(Kind.IG_DATA_DELETION, parsed),
-            external_id=parsed.user_id[:128],
-            payload=parsed.payload,
-            confirmation_code=secrets.token_hex(8),
+        stored, duplicate = _store_instagram(
+            Kind.IG_DATA_DELETION, "data_deletion", parsed, confirmation_code=secrets.token_hex(8)
         )
         if not duplicate:
             _processed(stored, _purge_instagram_user(parsed.user_id, issued_at=parsed.issued_at))
