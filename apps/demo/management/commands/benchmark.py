@@ -1,8 +1,14 @@
 """Measure the console at agency scale: seed clients, accounts and audit events in bulk, then
 time the pages people use all day and the audit chain verification.
 
+By default it runs two scales one after the other — 500 clients / 1,000 accounts / 100k audit
+events, then 5,000 / 10,000 / 2M — and prints, per page, the p50 at each scale and their ratio:
+a page whose server time grows with the agency shows it there. The people grow with the agency
+(one person per 25 clients), so a manager's or staff member's own book stays the same size and
+only the admin, who sees every client, sees ten times more.
+
 Run it against a database of its own (`scripts/benchmark` does): it refuses to touch a database
-that already holds staff unless --force is given.
+that already holds staff unless --force is given, and empties it between scales.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test import Client as HttpClient
@@ -34,34 +42,92 @@ STATES = [State.ACTIVE] * 14 + [
 ]
 
 
+# (clients, audit events) — accounts are two per client. The issue's reference points.
+DEFAULT_SCALES = ((500, 100_000), (5_000, 2_000_000))
+# Pages whose server time must not grow with the agency (ratio large/small at most this).
+FLAT_PAGES = ("dashboard (admin)", "clients list (admin)", "health fragment (manager)")
+FLAT_RATIO = 1.3
+
+
+@dataclass(frozen=True)
+class Timing:
+    p50: float
+    p95: float
+    queries: int
+
+
+def parse_scale(text: str) -> tuple[int, int]:
+    try:
+        clients, events = (int(part.replace("_", "").replace(",", "")) for part in text.split(":"))
+    except ValueError as exc:
+        raise CommandError(
+            f"--scale takes CLIENTS:AUDIT_EVENTS, e.g. 5000:2000000 (got {text!r})"
+        ) from exc
+    if clients < 1 or events < 0:
+        raise CommandError("--scale needs at least one client and no negative event count.")
+    return clients, events
+
+
 class Command(BaseCommand):
     help = "Seed data at scale and time the main pages (see the README's Benchmark section)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--clients", type=int, default=3000)
-        parser.add_argument("--staff", type=int, default=120)
+        parser.add_argument(
+            "--scale",
+            action="append",
+            metavar="CLIENTS:AUDIT_EVENTS",
+            help="a scale to measure (repeat to compare; default 500:100000 and 5000:2000000)",
+        )
+        parser.add_argument("--clients", type=int, help="one scale: this many clients")
         parser.add_argument("--audit-events", type=int, default=1_000_000)
+        parser.add_argument(
+            "--staff", type=int, help="people at every scale (default: one per 25 clients)"
+        )
         parser.add_argument("--repeat", type=int, default=15)
         parser.add_argument("--force", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.exists() and not options["force"]:
             raise CommandError("This database already has users; run on a fresh one or --force.")
+        if options["scale"]:
+            scales = [parse_scale(text) for text in options["scale"]]
+        elif options["clients"]:
+            scales = [(options["clients"], options["audit_events"])]
+        else:
+            scales = list(DEFAULT_SCALES)
+        results: list[dict[str, Timing]] = []
+        for index, (clients, events) in enumerate(scales):
+            if index:
+                # The next scale starts from an empty database, seeded the same way.
+                call_command("flush", interactive=False, verbosity=0)
+            staff = options["staff"] or max(10, clients // 25)
+            self.stdout.write(
+                f"\n=== {clients:,} clients, {staff:,} people, {events:,} audit events"
+            )
+            results.append(self._run_scale(clients, staff, events, options["repeat"]))
+        if len(results) > 1:
+            self._compare(scales, results)
+
+    def _run_scale(
+        self, clients: int, staff_count: int, events: int, repeat: int
+    ) -> dict[str, Timing]:
         started = time.perf_counter()
-        admin, manager, staff = self._seed_people(options["staff"])
-        self._seed_clients(options["clients"], [manager, staff, *User.objects.all()[:50]])
-        self._seed_audit(options["audit_events"], admin)
+        admin, manager, staff = self._seed_people(staff_count)
+        self._seed_clients(clients, [manager, staff, *User.objects.all()[:50]])
+        self._seed_audit(events, admin)
         self.stdout.write(
             f"seeded in {time.perf_counter() - started:.1f}s on {connection.vendor}: "
             f"{Client.objects.count()} clients, {LinkedAccount.objects.count()} "
             f"accounts, {AuditEvent.objects.count()} audit events"
         )
+        timings: dict[str, Timing] = {}
         for label, user in (("admin", admin), ("manager", manager), ("staff", staff)):
             mine = clients_visible_to(user).order_by("pk").first()
             assert mine is not None
             pages = {
                 "dashboard": "/",
                 "clients list": "/clients/",
+                "clients list, page 2": "/clients/?page=2",
                 "clients search": "/clients/?q=brand+1",
                 "client page": f"/clients/{mine.slug}/",
                 "account page": f"/connections/{mine.linked_accounts.first().pk}/",  # type: ignore[union-attr]
@@ -75,15 +141,30 @@ class Command(BaseCommand):
             for name, url in pages.items():
                 if name.startswith("audit") and user.role == Role.STAFF:
                     continue
-                self._time(http, f"{name} ({label})", url, options["repeat"])
+                key = f"{name} ({label})"
+                timings[key] = self._time(http, key, url, repeat)
         t0 = time.perf_counter()
         result = audit_chain_verify()
         self.stdout.write(
             f"verify_audit_chain: {result.checked} events in {time.perf_counter() - t0:.1f}s "
             f"({'OK' if result.ok else 'BROKEN'})"
         )
+        return timings
 
-    def _time(self, http: HttpClient, name: str, url: str, repeat: int) -> None:
+    def _compare(self, scales: list[tuple[int, int]], results: list[dict[str, Timing]]) -> None:
+        first, last = results[0], results[-1]
+        heads = "".join(f"  p50 @{clients:>6,}" for clients, _ in scales)
+        self.stdout.write(f"\n{'page':42s}{heads}   ratio  queries")
+        for name in first:
+            cells = "".join(f"  {r[name].p50:8.1f} ms" for r in results)
+            ratio = last[name].p50 / first[name].p50 if first[name].p50 else float("inf")
+            flag = ""
+            if name in FLAT_PAGES:
+                flag = "  flat" if ratio <= FLAT_RATIO else f"  GROWS (> {FLAT_RATIO}x)"
+            queries = " → ".join(str(r[name].queries) for r in results)
+            self.stdout.write(f"{name:42s}{cells}  {ratio:5.2f}x  {queries}{flag}")
+
+    def _time(self, http: HttpClient, name: str, url: str, repeat: int) -> Timing:
         http.get(url)  # warm up
         samples = []
         executed: list[str] = []
@@ -101,11 +182,16 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise CommandError(f"{url} answered {response.status_code}")
         samples.sort()
-        p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-        self.stdout.write(
-            f"{name:40s} p50 {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms  "
-            f"{len(executed):3d} queries"
+        timing = Timing(
+            p50=statistics.median(samples),
+            p95=samples[min(len(samples) - 1, int(len(samples) * 0.95))],
+            queries=len(executed),
         )
+        self.stdout.write(
+            f"{name:42s} p50 {timing.p50:7.1f} ms  p95 {timing.p95:7.1f} ms  "
+            f"{timing.queries:3d} queries"
+        )
+        return timing
 
     def _seed_people(self, count: int) -> tuple[User, User, User]:
         users = [
