@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.connections",
     "apps.platforms",
+    "apps.publishing",
     "apps.dashboard",
     "apps.demo",
     # "apps.emulator" (the sandbox) is added with EMULATOR_ENABLED, under Platforms below.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import factory
@@ -10,6 +11,8 @@ from apps.clients.models import Client, ClientMembership
 from apps.connections import vault
 from apps.connections.models import Capability, ConnectLink, Credential, LinkedAccount, State
 from apps.platforms.types import Platform, TokenSet
+from apps.publishing.models import CrossPost, MediaAsset, PublishTarget, TargetState
+from apps.publishing.probe import MediaProbe
 from apps.staff.models import Role, User
 
 DAY = 24 * 3600
@@ -108,3 +111,64 @@ class ConnectLinkFactory(factory.django.DjangoModelFactory[ConnectLink]):
     token_hash = factory.LazyAttribute(lambda o: ConnectLink.hash_token(o.token))
     created_by = factory.SubFactory(UserFactory, role=Role.MANAGER)
     expires_at = factory.LazyFunction(lambda: timezone.now() + ConnectLink.DEFAULT_LIFETIME)
+
+
+class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
+    """An asset row with a probe already stored (no file is read; `file` names a path only)."""
+
+    class Meta:
+        model = MediaAsset
+
+    client = factory.SubFactory(ClientFactory)
+    original_name = "clip.mp4"
+    content_type = "video/mp4"
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    size = 12_000_000
+    file = factory.LazyAttribute(lambda o: f"media/test/{o.sha256}")
+    probe_state = MediaAsset.ProbeState.OK
+    probe = factory.LazyFunction(
+        lambda: MediaProbe(
+            container="mp4",
+            size_bytes=12_000_000,
+            duration_s=30.0,
+            video_codec="h264",
+            video_profile="High",
+            pixel_format="yuv420p",
+            width=1080,
+            height=1920,
+            rotation=0,
+            fps_avg=30.0,
+            variable_frame_rate=False,
+            interlaced=False,
+            bitrate_bps=3_200_000,
+            audio_codec="aac",
+            audio_sample_rate_hz=44_100,
+            audio_channels=2,
+            faststart=True,
+            has_edit_list=False,
+        ).to_dict()
+    )
+
+
+class CrossPostFactory(factory.django.DjangoModelFactory[CrossPost]):
+    class Meta:
+        model = CrossPost
+
+    client = factory.SubFactory(ClientFactory)
+    media = factory.SubFactory(MediaAssetFactory, client=factory.SelfAttribute("..client"))
+    caption = "New season, new menu #bakery"
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    status = CrossPost.Status.SCHEDULED
+
+
+class PublishTargetFactory(factory.django.DjangoModelFactory[PublishTarget]):
+    class Meta:
+        model = PublishTarget
+
+    crosspost = factory.SubFactory(CrossPostFactory)
+    linked_account = factory.SubFactory(
+        LinkedAccountFactory, client=factory.SelfAttribute("..crosspost.client")
+    )
+    platform = factory.LazyAttribute(lambda o: o.linked_account.platform)
+    state = TargetState.SCHEDULED
+    due_at = factory.LazyAttribute(lambda o: o.crosspost.scheduled_at)

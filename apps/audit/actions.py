@@ -55,3 +55,11 @@ class AuditAction(models.TextChoices):
     WEBHOOK_RECEIVED = "webhook.received", "Platform callback received"
     WEBHOOK_REJECTED = "webhook.rejected", "Platform callback rejected"
     CREDENTIALS_ROTATED = "connection.keys_rotated", "Token encryption keys rotated"
+
+    MEDIA_UPLOADED = "media.uploaded", "Video uploaded"
+    POST_DRAFT_SAVED = "post.draft_saved", "Draft saved"
+    POST_SCHEDULED = "post.scheduled", "Post scheduled"
+    POST_RESCHEDULED = "post.rescheduled", "Post rescheduled"
+    POST_EDITED = "post.edited", "Post edited"
+    POST_CANCELLED = "post.cancelled", "Post cancelled"
+    TARGET_CANCELLED = "post.target_cancelled", "Account removed from a post"

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class PublishingConfig(AppConfig):
+    name = "apps.publishing"
+    label = "publishing"
+    verbose_name = "Publishing"
+
+    def ready(self) -> None:
+        # DESIGN §3: publishing → connections. Connections calls these at its typed hook points.
+        from apps.connections import hooks
+        from apps.publishing import handlers
+
+        hooks.register_publish_work_handler(handlers.account_blocked)
