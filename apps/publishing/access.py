@@ -1,0 +1,29 @@
+"""Publishing's object access, built on `apps/clients/access.py`: a media asset, post or target is
+visible exactly when its client is; anything else answers 404 so ids don't leak (DESIGN §1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from apps.clients.access import clients_visible_to
+from apps.publishing.models import CrossPost, MediaAsset
+
+
+def get_asset_for_view(user: Any, pk: int) -> MediaAsset:
+    try:
+        return MediaAsset.objects.select_related("client").get(
+            pk=pk, client__in=clients_visible_to(user).values("pk")
+        )
+    except MediaAsset.DoesNotExist:
+        raise Http404("No such video.") from None
+
+
+def get_crosspost_for_view(user: Any, pk: int) -> CrossPost:
+    try:
+        return CrossPost.objects.select_related("client", "media").get(
+            pk=pk, client__in=clients_visible_to(user).values("pk")
+        )
+    except CrossPost.DoesNotExist:
+        raise Http404("No such post.") from None
