@@ -51,13 +51,13 @@ def audit_events_for_client(*, client: Any) -> QuerySet[AuditEvent]:
 
 def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
     """Admins: everything. Managers: events of the clients they can see. Others: nothing."""
-    from apps.clients.access import clients_visible_to
+    from apps.clients.access import scope_to_visible_clients
     from apps.staff.roles import is_admin
 
     if is_admin(user):
         return AuditEvent.objects.all()
     if getattr(user, "is_authenticated", False) and user.role == "manager":
-        return AuditEvent.objects.filter(client__in=clients_visible_to(user).values("pk"))
+        return scope_to_visible_clients(AuditEvent.objects.all(), user)
     return AuditEvent.objects.none()
 
 

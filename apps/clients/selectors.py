@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client, ClientMembership
+from apps.common.paging import Window, window
 from apps.staff.models import Role, User
 
 
@@ -21,7 +22,34 @@ def client_list(
         qs = qs.filter(Q(name__icontains=search) | Q(notes__icontains=search))
     if manager_id:
         qs = qs.filter(account_manager_id=manager_id)
-    return qs.annotate(team_size=Count("memberships", distinct=True)).order_by("name")
+    return qs.order_by("name", "pk")
+
+
+def client_page(
+    *,
+    user: Any,
+    search: str = "",
+    manager_id: int | None = None,
+    status: str = "active",
+    page: Any = 1,
+    per_page: int = 25,
+) -> Window[Client]:
+    """One page of the clients list, with each client's team size, in two queries whatever the
+    agency's size: no count of all clients, and team sizes only for the clients shown."""
+    result = window(
+        client_list(user=user, search=search, manager_id=manager_id, status=status),
+        number=page,
+        per_page=per_page,
+    )
+    sizes = dict(
+        ClientMembership.objects.filter(client__in=[c.pk for c in result.object_list])
+        .values_list("client")
+        .annotate(n=Count("pk"))
+        .values_list("client", "n")
+    )
+    for client in result.object_list:
+        client.team_size = sizes.get(client.pk, 0)  # type: ignore[attr-defined]
+    return result
 
 
 def client_detail(*, client: Client) -> Client:
@@ -52,11 +80,19 @@ def team_candidates(*, client: Client) -> QuerySet[User]:
 
 
 def my_clients(*, user: Any) -> QuerySet[Client]:
-    """Clients the user is on the team of or manages (an admin's own, not all)."""
+    """Clients the user is on the team of or manages (an admin's own, not all): found from
+    the person's memberships and managed clients through indexes, never a join over all."""
+    on_team = ClientMembership.objects.filter(user=user).order_by().values("client_id")
+    managed = Client.objects.filter(account_manager=user).order_by().values("pk")
     return (
-        Client.objects.filter(status=Client.Status.ACTIVE)
-        .filter(Q(memberships__user=user) | Q(account_manager=user))
+        Client.objects.filter(status=Client.Status.ACTIVE, pk__in=on_team.union(managed))
         .select_related("account_manager")
-        .distinct()
         .order_by("name")
     )
+
+
+def client_status_counts(*, user: Any) -> dict[str, int]:
+    """Active and archived clients the user can see, in one aggregate (for an admin over the
+    (status, name) index; for others over their own book)."""
+    counts = dict(clients_visible_to(user).order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: counts.get(status, 0) for status in Client.Status.values}

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -28,10 +27,14 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         manager_id = int(request.GET.get("manager") or 0) or None
     except ValueError:
         manager_id = None
-    clients = selectors.client_list(
-        user=request.user, search=search, manager_id=manager_id, status=status
+    page = selectors.client_page(
+        user=request.user,
+        search=search,
+        manager_id=manager_id,
+        status=status,
+        page=request.GET.get("page"),
+        per_page=PAGE_SIZE,
     )
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "search": search,

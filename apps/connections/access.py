@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import Http404
 
-from apps.clients.access import can_manage_client, clients_visible_to
+from apps.clients.access import can_manage_client, scope_to_visible_clients
 from apps.clients.models import Client
 from apps.connections.models import LinkedAccount
 
@@ -15,8 +15,8 @@ from apps.connections.models import LinkedAccount
 def get_account_for_view(user: Any, pk: int) -> LinkedAccount:
     """A linked account whose client the user may see, or 404."""
     try:
-        return LinkedAccount.objects.select_related("client").get(
-            pk=pk, client__in=clients_visible_to(user).values("pk")
+        return scope_to_visible_clients(LinkedAccount.objects.select_related("client"), user).get(
+            pk=pk
         )
     except LinkedAccount.DoesNotExist:
         raise Http404("No such account.") from None

@@ -147,6 +147,9 @@ class LinkedAccount(models.Model):
             models.Index(fields=["state", "platform"]),
             models.Index(fields=["client", "platform"]),
             models.Index(fields=["next_check_at"]),
+            # Needs attention, newest first: walked backwards and stopped at the page's end
+            # (connections.selectors.needs_attention).
+            models.Index(fields=["state_changed_at"]),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import clients_visible_to
+from apps.clients.access import scope_to_visible_clients
 from apps.clients.models import Client
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import (
@@ -52,14 +52,16 @@ def open_connect_links(*, client: Client) -> QuerySet[ConnectLink]:
 
 
 def health_counts(*, user: Any) -> dict[str, Any]:
-    """Counts by state and platform across the clients the user can see (one query).
+    """Counts by state and platform across the clients the user can see (one query: for an
+    admin an aggregate over the (state, platform) index, for others over their own book).
 
     `total` is every account not yet disconnected; only `active` ones are connected in the sense
     a reader means (revoked or needs-reconnect accounts are not).
     """
     rows = (
-        LinkedAccount.objects.filter(client__in=clients_visible_to(user).values("pk"))
+        scope_to_visible_clients(LinkedAccount.objects.all(), user)
         .exclude(state=State.DISCONNECTED)
+        .order_by()  # the default ordering would join every account's client
         .values("platform", "state")
         .annotate(n=Count("pk"))
     )
@@ -110,10 +112,14 @@ def attention_reasons(
 
 
 def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
-    """Accounts people must act on: bad states, capability problems, or stale evidence."""
+    """Accounts people must act on: bad states, capability problems, or stale evidence.
+
+    Newest first: the database walks the state_changed_at index backwards, tests each account
+    (and its one credential) as it passes, and stops at `limit` — it never reads every account.
+    """
     now = timezone.now()
     qs = (
-        LinkedAccount.objects.filter(client__in=clients_visible_to(user).values("pk"))
+        scope_to_visible_clients(LinkedAccount.objects.all(), user)
         # A pending disconnect is the system's to finish, not a person's.
         .exclude(state__in=[State.DISCONNECTED, State.DISCONNECT_PENDING])
         .filter(

@@ -6,20 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
-from apps.clients.selectors import my_clients
+from apps.clients.selectors import client_status_counts, my_clients
 from apps.staff.types import AuthedRequest
 
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    visible = clients_visible_to(request.user)
     mine = list(my_clients(user=request.user)[:12])
+    counts = client_status_counts(user=request.user)
     context = {
         "my_clients": mine,
         "my_clients_count": my_clients(user=request.user).count(),
-        "active_count": visible.filter(status=Client.Status.ACTIVE).count(),
-        "archived_count": visible.filter(status=Client.Status.ARCHIVED).count(),
+        "active_count": counts[Client.Status.ACTIVE],
+        "archived_count": counts[Client.Status.ARCHIVED],
     }
     return render(request, "dashboard/dashboard.html", context)

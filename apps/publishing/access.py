@@ -7,14 +7,14 @@ from typing import Any
 
 from django.http import Http404
 
-from apps.clients.access import clients_visible_to
+from apps.clients.access import scope_to_visible_clients
 from apps.publishing.models import CrossPost, MediaAsset
 
 
 def get_asset_for_view(user: Any, pk: int) -> MediaAsset:
     try:
-        return MediaAsset.objects.select_related("client").get(
-            pk=pk, client__in=clients_visible_to(user).values("pk")
+        return scope_to_visible_clients(MediaAsset.objects.select_related("client"), user).get(
+            pk=pk
         )
     except MediaAsset.DoesNotExist:
         raise Http404("No such video.") from None
@@ -22,8 +22,8 @@ def get_asset_for_view(user: Any, pk: int) -> MediaAsset:
 
 def get_crosspost_for_view(user: Any, pk: int) -> CrossPost:
     try:
-        return CrossPost.objects.select_related("client", "media").get(
-            pk=pk, client__in=clients_visible_to(user).values("pk")
-        )
+        return scope_to_visible_clients(
+            CrossPost.objects.select_related("client", "media"), user
+        ).get(pk=pk)
     except CrossPost.DoesNotExist:
         raise Http404("No such post.") from None

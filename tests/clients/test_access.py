@@ -4,7 +4,10 @@ import pytest
 from django.http import Http404
 
 from apps.clients import access
-from tests.factories import ClientFactory
+from apps.clients.access import clients_visible_to, scope_to_visible_clients, visible_client_ids
+from apps.clients.models import ClientMembership
+from apps.connections.models import LinkedAccount
+from tests.factories import ClientFactory, LinkedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +41,29 @@ def test_team_members_cannot_manage(staff_member, client_obj):
 def test_deactivated_users_see_nothing(staff_member, client_obj):
     staff_member.is_active = False
     assert not access.clients_visible_to(staff_member).exists()
+
+
+def test_a_manager_sees_the_union_of_their_teams_and_the_clients_they_manage(manager):
+    on_team = ClientFactory(name="On the team")
+    ClientMembership.objects.create(client=on_team, user=manager)
+    managed = ClientFactory(name="Managed", account_manager=manager)
+    both = ClientFactory(name="Both", account_manager=manager)
+    ClientMembership.objects.create(client=both, user=manager)
+    ClientFactory(name="Neither")
+    assert set(clients_visible_to(manager)) == {on_team, managed, both}
+
+
+def test_scoping_adds_no_filter_for_an_admin_and_the_persons_own_rows_for_others(
+    admin_user, staff_member, client_obj
+):
+    # An admin's pages read tables without a visibility join (pages stay flat with the agency).
+    assert visible_client_ids(admin_user) is None
+    admin_sql = str(scope_to_visible_clients(LinkedAccount.objects.order_by(), admin_user).query)
+    assert "clients_client" not in admin_sql and "clientmembership" not in admin_sql
+    # Others: their memberships, looked up by user (never a scan of every client).
+    staff_sql = str(scope_to_visible_clients(LinkedAccount.objects.all(), staff_member).query)
+    assert "clients_clientmembership" in staff_sql and '"user_id" =' in staff_sql
+    hidden = ClientFactory(name="Hidden")
+    LinkedAccountFactory(client=hidden)
+    visible = LinkedAccountFactory(client=client_obj)
+    assert list(scope_to_visible_clients(LinkedAccount.objects.all(), staff_member)) == [visible]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
@@ -43,6 +45,30 @@ def test_it_paginates(client, admin_user):
     second = client.get(reverse("clients:list"), {"page": 2}).content
     assert b"Brand 00" in first and b"Brand 29" not in first
     assert b"Brand 29" in second
+
+
+def test_pages_show_their_range_team_sizes_and_never_count_every_client(client, admin_user):
+    for i in range(30):
+        brand = ClientFactory(name=f"Brand {i:02d}")
+        for _ in range(i % 3):
+            ClientMembership.objects.create(client=brand, user=UserFactory())
+    login(client, admin_user)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(reverse("clients:list"), {"page": 2}).content.decode()
+    assert not any("COUNT(*)" in q["sql"] and "clients_client" in q["sql"] for q in queries)
+    assert "26–30" in second and "Previous" in second and "Next" not in second
+    # Brand 29 has 29 % 3 == 2 team members; its row shows them.
+    row = second[second.index("Brand 29") :].split("</tr>")[0]
+    assert "<td>2</td>" in row
+    past_the_end = client.get(reverse("clients:list"), {"page": 9}).content.decode()
+    assert "No more clients" in past_the_end and "First page" in past_the_end
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "abc", ""])
+def test_a_nonsense_page_number_shows_the_first_page(client, admin_user, page):
+    ClientFactory(name="Alpha Foods")
+    body = login(client, admin_user).get(reverse("clients:list"), {"page": page}).content
+    assert b"Alpha Foods" in body
 
 
 def test_it_returns_only_the_results_fragment_to_htmx(client, admin_user, client_obj):

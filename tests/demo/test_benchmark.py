@@ -39,6 +39,7 @@ def test_it_refuses_a_database_that_already_has_people(staff_member):
         call_command("benchmark", "--clients=1", "--staff=5", "--audit-events=1")
 
 
+@pytest.mark.django_db(transaction=True)  # the command empties the database between scales
 def test_two_scales_run_one_after_the_other_and_print_the_ratio_per_page():
     out = StringIO()
     call_command(

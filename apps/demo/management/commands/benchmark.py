@@ -32,6 +32,7 @@ from apps.clients.access import clients_visible_to
 from apps.clients.models import Client, ClientMembership
 from apps.common import crypto
 from apps.connections.models import Capability, Credential, LinkedAccount, State
+from apps.platforms.types import Platform
 from apps.staff.models import Role, User
 
 STATES = [State.ACTIVE] * 14 + [
@@ -115,6 +116,11 @@ class Command(BaseCommand):
         admin, manager, staff = self._seed_people(staff_count)
         self._seed_clients(clients, [manager, staff, *User.objects.all()[:50]])
         self._seed_audit(events, admin)
+        # A database in service is vacuumed and analysed by autovacuum; measure that state, not
+        # the minute after a bulk load.
+        with connection.cursor() as cursor:
+            vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
         self.stdout.write(
             f"seeded in {time.perf_counter() - started:.1f}s on {connection.vendor}: "
             f"{Client.objects.count()} clients, {LinkedAccount.objects.count()} "
@@ -235,8 +241,10 @@ class Command(BaseCommand):
         now = timezone.now()
         accounts = []
         for i, client in enumerate(clients):
-            for platform in ("tiktok", "instagram"):
+            for platform in (Platform.TIKTOK, Platform.INSTAGRAM):
                 state = rng.choice(STATES)
+                # About 2 % have had no successful check for a day (stale).
+                last_ok = now - (timedelta(days=2) if rng.random() < 0.02 else timedelta(hours=3))
                 accounts.append(
                     LinkedAccount(
                         client=client,
@@ -244,27 +252,40 @@ class Command(BaseCommand):
                         external_id=f"{platform}-{i}",
                         handle=f"{client.slug}.{platform}",
                         state=state,
+                        state_changed_at=now - timedelta(minutes=rng.randrange(90 * 24 * 60)),
                         publish_capability=Capability.OK,
-                        last_checked_at=now,
-                        last_ok_at=now,
-                        connected_at=now - timedelta(days=30),
+                        last_checked_at=last_ok,
+                        last_ok_at=last_ok,
+                        connected_at=now - timedelta(days=120),
                     )
                 )
         LinkedAccount.objects.bulk_create(accounts, batch_size=2000)
         token = crypto.encrypt("bench-token")
-        Credential.objects.bulk_create(
-            [
+
+        def days(low: int, high: int) -> timedelta:
+            return timedelta(minutes=rng.randrange(low * 24 * 60, high * 24 * 60))
+
+        credentials = []
+        for account in LinkedAccount.objects.exclude(state=State.DISCONNECTED):
+            # Lifetimes as the platforms grant and the sweep keeps them (PLATFORMS §1.3, §2.4):
+            # about 3 % are inside their platform's expiry warning.
+            soon = rng.random() < 0.03
+            if account.platform == Platform.TIKTOK:
+                access = now + timedelta(minutes=rng.randrange(60, 24 * 60))
+                refresh = now + (days(1, 13) if soon else days(15, 365))
+            else:
+                access = now + (days(1, 9) if soon else days(15, 60))
+                refresh = None
+            credentials.append(
                 Credential(
-                    account=a,
+                    account=account,
                     access_token=token,
-                    refresh_token=token,
-                    access_expires_at=now + timedelta(hours=20),
-                    refresh_expires_at=now + timedelta(days=200),
+                    refresh_token=token if refresh else "",
+                    access_expires_at=access,
+                    refresh_expires_at=refresh,
                 )
-                for a in LinkedAccount.objects.exclude(state=State.DISCONNECTED)
-            ],
-            batch_size=2000,
-        )
+            )
+        Credential.objects.bulk_create(credentials, batch_size=2000)
 
     def _seed_audit(self, count: int, actor: User) -> None:
         """Append `count` chained events in bulk (the same hashing as audit_record)."""
