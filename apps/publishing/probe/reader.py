@@ -86,9 +86,10 @@ def _probe(path: str) -> MediaProbe:
     if scan.is_iso_bmff:
         if scan.image_kind:
             raise UnreadableMedia(NOT_A_VIDEO.format(kind=scan.image_kind))
-        if scan.truncated or (scan.moov_offset is None and scan.reached_end):
-            # A box claims more bytes than arrived, or the index (moov), which most
-            # recorders write last, never came: an unfinished upload or recording.
+        missing = scan.moov_offset is None or scan.mdat_offset is None
+        if scan.truncated or (scan.reached_end and missing):
+            # A box claims more bytes than arrived, or the index (moov, which most recorders
+            # write last) or the media data (mdat) never came: an unfinished upload.
             raise UnreadableMedia(ENDS_EARLY)
     try:
         container = av.open(path, metadata_errors="ignore")
