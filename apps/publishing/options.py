@@ -198,16 +198,28 @@ def check_tiktok(options: TikTokOptions, creator: CreatorInfo | None) -> list[Op
             )
         )
     if creator is not None:
-        for key, wanted, disabled, what in (
-            (ALLOW_COMMENT, options.allow_comment, creator.comment_disabled, "comments"),
-            (ALLOW_DUET, options.allow_duet, creator.duet_disabled, "duets"),
-            (ALLOW_STITCH, options.allow_stitch, creator.stitch_disabled, "stitches"),
+        for key, rule, wanted, disabled, what in (
+            (
+                ALLOW_COMMENT,
+                "interaction.comment",
+                options.allow_comment,
+                creator.comment_disabled,
+                "comments",
+            ),
+            (ALLOW_DUET, "interaction.duet", options.allow_duet, creator.duet_disabled, "duets"),
+            (
+                ALLOW_STITCH,
+                "interaction.stitch",
+                options.allow_stitch,
+                creator.stitch_disabled,
+                "stitches",
+            ),
         ):
             if wanted and disabled:
                 problems.append(
                     OptionProblem(
                         key,
-                        f"interaction.{key.removeprefix('allow_')}",
+                        rule,
                         f"This TikTok account has turned {what} off, so this post can't "
                         f"allow {what}.",
                         f"Switch off “Allow {what}”.",

@@ -120,15 +120,14 @@ def _picture(limits: PlatformLimits, probe: MediaProbe, cap: DurationCap) -> lis
     video, name, platform = limits.video, limits.name, limits.platform
     width, height = probe.display_width, probe.display_height
     found = []
-    for side, value, low, high in (
-        ("width", width, video.min_width, video.max_width),
-        ("height", height, video.min_height, video.max_height),
+    for word, value, low, high, low_rule, high_rule in (
+        ("wide", width, video.min_width, video.max_width, "width.min", "width.max"),
+        ("tall", height, video.min_height, video.max_height, "height.min", "height.max"),
     ):
-        word = _side_word(side)
         if low is not None and value < low:
             found.append(
                 finding(
-                    f"{side}.min",
+                    low_rule,
                     platform,
                     f"The video is {value} px {word}; {name} needs at least {low} px.",
                     f"Export it at least {low} px {word} ({TYPICAL_SIZE} is typical).",
@@ -137,7 +136,7 @@ def _picture(limits: PlatformLimits, probe: MediaProbe, cap: DurationCap) -> lis
         if high is not None and value > high:
             found.append(
                 finding(
-                    f"{side}.max",
+                    high_rule,
                     platform,
                     f"The video is {value} px {word}; {name} allows at most {high} px.",
                     f"Scale it to {high} px {word} or less ({TYPICAL_SIZE} is typical).",
@@ -189,10 +188,6 @@ def _picture(limits: PlatformLimits, probe: MediaProbe, cap: DurationCap) -> lis
             )
         )
     return found
-
-
-def _side_word(side: str) -> str:
-    return "wide" if side == "width" else "tall"
 
 
 def _timing(limits: PlatformLimits, probe: MediaProbe, cap: DurationCap) -> list[Finding]:
