@@ -113,11 +113,11 @@ def scan(path: str, file_size: int) -> BoxScan:
                 truncated = offset < file_size  # 1-7 stray bytes after the last box
                 break
             box_type, header, size = found
-            if size < header:
-                malformed = True
-                break
             if offset + size > file_size:
                 truncated = True
+                break
+            if size < header:
+                malformed = True
                 break
             if box_type == b"ftyp" and offset == 0 and size >= 16:
                 file.seek(offset + header)
