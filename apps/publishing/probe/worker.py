@@ -53,6 +53,10 @@ def inject_fault(name: str, *, memory_bytes: int, out: TextIO) -> None:
         out.write("this is not JSON")
         out.flush()
         sys.exit(0)
+    elif name == "env":  # what the child can see of the parent's environment
+        out.write(json.dumps({"ok": False, "reason": " ".join(sorted(os.environ))[:300]}))
+        out.flush()
+        sys.exit(0)
     elif name == "lie":
         out.write(json.dumps({"ok": True, "probe": {"width": "wide"}, "poster": None}))
         out.flush()
