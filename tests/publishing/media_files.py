@@ -50,6 +50,7 @@ class Video:
     first_frame: int = 0  # the first frame's number: >0 delays the video (an edit list)
     noise: bool = False  # random pixels (a high bitrate), else flat frames
     bright_from: int | None = None  # frames from this one on are white, the ones before dark
+    corner_mark: bool = False  # a white square in the stored picture's top-left corner
 
 
 def write(path: Path, video: Video) -> Path:
@@ -105,6 +106,14 @@ def _flat(video: Video, luma: int) -> Any:
     frame = av.VideoFrame(video.width, video.height, "yuv420p")
     for index, plane in enumerate(frame.planes):
         plane.update(bytes([luma if index == 0 else 128]) * plane.buffer_size)
+    if video.corner_mark:
+        luma_plane = frame.planes[0]
+        pixels = bytearray(bytes(luma_plane))
+        side = min(video.width, video.height) // 4
+        for row in range(side):
+            start = row * luma_plane.line_size
+            pixels[start : start + side] = b"\xeb" * side
+        luma_plane.update(bytes(pixels))
     return _converted(frame, video)
 
 

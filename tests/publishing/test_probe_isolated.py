@@ -87,6 +87,33 @@ def test_the_poster_is_a_frame_from_about_a_second_in(
     assert mean_luma(jpeg_picture(poster, tmp_path)) > 180  # not the dark first frame
 
 
+def corner_luma(frame: Any, *, right: bool) -> float:
+    """Mean luma of the top-left or top-right quarter-by-quarter corner."""
+    plane, side = frame.planes[0], min(frame.width, frame.height) // 4
+    data = bytes(plane)
+    first = frame.width - side if right else 0
+    values = [
+        data[row * plane.line_size + first + col] for row in range(side) for col in range(side)
+    ]
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize(("rotation", "right"), [(0, False), (90, True)])
+def test_the_poster_is_turned_the_way_the_player_turns_it(
+    tmp_path: Path, rotation: int, right: bool
+) -> None:
+    # A white mark top-left in the stored picture; turned 90° clockwise it shows top-right.
+    video = write(
+        tmp_path / "video.mp4",
+        Video(width=128, height=64, frames=30, audio=None, rotation=rotation, corner_mark=True),
+    )
+    _, poster = probe_isolated(video)
+    assert poster is not None
+    picture = jpeg_picture(poster, tmp_path)
+    assert corner_luma(picture, right=right) > 180
+    assert corner_luma(picture, right=not right) < 80
+
+
 def test_poster_sizes_keep_the_shape_and_stay_even() -> None:
     assert poster_size(1080, 1920) == (404, 720)
     assert poster_size(7680, 4320) == (720, 404)
