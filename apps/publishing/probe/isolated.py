@@ -32,9 +32,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 WORKER_MODULE = "apps.publishing.probe.worker"
 
 DEFAULT_TIMEOUT_S = 30.0
-# Address space of the child. The interpreter and PyAV's libraries take ~200 MB before any work;
-# probing an 8K H.264 file and making its poster needs ~400 MB in all.
-DEFAULT_MEMORY_BYTES = 1_000_000_000
+# Address space of the child. The interpreter and PyAV's libraries take ~150 MB before any work;
+# an 8K H.264 frame and its poster take ~80 MB more. [judgment] 1.5 GB leaves room for the
+# reference frames of 8K 10-bit HEVC, which phones record, and still stops a runaway decoder.
+DEFAULT_MEMORY_BYTES = 1_500_000_000
 
 TOO_SLOW = "Checking this file took too long — it may be damaged or unusually complex."
 FAILED = "Checking this file failed — it may be damaged."
@@ -54,8 +55,9 @@ def probe_isolated(
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
 ) -> tuple[MediaProbe, bytes | None]:
     """(probe, poster JPEG or None) for `path`, from a child process limited to `timeout_s`
-    of wall-clock time and `memory_bytes` of address space. Every failure — an unreadable
-    file, a timeout, a crash, an answer that does not check out — is UnreadableMedia."""
+    of wall-clock time and `memory_bytes` of address space. Every failure the file can cause —
+    unreadable, a timeout, a crash, an answer that does not check out — is UnreadableMedia;
+    only a child that cannot be started at all (OSError: the machine's fault) propagates."""
     command = [
         sys.executable,
         "-s",  # no user site-packages
