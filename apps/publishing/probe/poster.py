@@ -12,6 +12,7 @@ from typing import Any
 
 import av
 
+from apps.publishing.probe.reader import main_video_stream
 from apps.publishing.probe.types import MediaProbe
 
 # A frame about a second in (the first is often black), or 10 % in for a short video.
@@ -35,7 +36,9 @@ def poster_jpeg(path: str | Path, probe: MediaProbe) -> bytes | None:
     its long side; None when no frame decodes."""
     at_s = min(POSTER_AT_S, probe.duration_s * POSTER_AT_SHARE) if probe.duration_s > 0 else 0.0
     with av.open(str(path), metadata_errors="ignore") as container:
-        video = container.streams.video[0]
+        video = main_video_stream(container)
+        if video is None:
+            return None
         video.codec_context.thread_count = 1
         frame = _frame_at(container, video, at_s)
         if frame is None:

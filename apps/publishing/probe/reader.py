@@ -98,16 +98,25 @@ def _probe(path: str) -> MediaProbe:
     except av.error.EOFError as exc:
         raise UnreadableMedia(ENDS_EARLY) from exc
     with container:
-        return _read(container, path, size, head, scan)
+        return _read(container, size, head, scan)
 
 
-def _read(container: Any, path: str, size: int, head: bytes, scan: boxes.BoxScan) -> MediaProbe:
+def main_video_stream(container: Any) -> Any:
+    """The first video stream that is moving picture, not cover art (an M4A's or MP3's
+    "attached picture" is a one-frame video stream to FFmpeg); None when there is none."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
+def _read(container: Any, size: int, head: bytes, scan: boxes.BoxScan) -> MediaProbe:
     format_name = container.format.name
     if set(format_name.split(",")) & IMAGE_DEMUXERS or format_name.endswith("_pipe"):
         raise UnreadableMedia(NOT_A_VIDEO.format(kind="an image"))
-    if not container.streams.video:
+    video = main_video_stream(container)
+    if video is None:
         raise UnreadableMedia(ONLY_SOUND if container.streams.audio else NO_VIDEO)
-    video = container.streams.video[0]
     context = video.codec_context
     # One decoding thread: the probe needs one frame, and fewer threads keep the memory
     # limit of the probe process meaningful.
