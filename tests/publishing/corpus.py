@@ -420,6 +420,31 @@ def _audio_file(format_name: str, codec: str) -> bytes:
     return buffer.getvalue()
 
 
+def _audio_with_cover() -> bytes:
+    """An M4A with cover art: to FFmpeg, a one-frame MJPEG "video" stream marked as a picture."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        sound: Any = container.add_stream("aac", rate=48_000)
+        sound.layout = "stereo"
+        cover: Any = container.add_stream("mjpeg", rate=1)
+        cover.width = cover.height = 32
+        cover.pix_fmt = "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame(32, 32, "yuv420p").reformat(format="yuvj420p")
+        picture.pts = 0
+        container.mux(cover.encode(picture))
+        container.mux(cover.encode(None))
+        for index in range(20):
+            frame = av.AudioFrame(format="fltp", layout="stereo", samples=1024)
+            for plane in frame.planes:
+                plane.update(b"\0" * plane.buffer_size)
+            frame.sample_rate = 48_000
+            frame.pts = index * 1024
+            container.mux(sound.encode(frame))
+        container.mux(sound.encode(None))
+    return buffer.getvalue()
+
+
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -468,6 +493,7 @@ def _not_videos(folder: Path, base: bytes) -> list[Case]:
         ("flac", lambda: _audio_file("flac", "flac"), looks(kind="a FLAC audio file")),
         ("ogg-opus", lambda: _audio_file("ogg", "libopus"), reader.ONLY_SOUND),
         ("m4a", lambda: _audio_file("mp4", "aac"), reader.ONLY_SOUND),
+        ("m4a-with-cover-art", _audio_with_cover, reader.ONLY_SOUND),
         ("empty", lambda: b"", reader.EMPTY),
     ]
     made = []

@@ -245,6 +245,10 @@ def test_it_says_a_cut_file_ends_early(corpus: dict[str, Case]) -> None:
 def test_it_says_when_there_is_no_video_track(corpus: dict[str, Case]) -> None:
     assert reason(corpus["not-a-video-m4a"].path).startswith("No video track in this file")
     assert reason(corpus["not-a-video-ogg-opus"].path).startswith("No video track in this file")
+    # Cover art is a one-frame "video" stream to FFmpeg, not a video.
+    assert reason(corpus["not-a-video-m4a-with-cover-art"].path).startswith(
+        "No video track in this file"
+    )
 
 
 def test_it_says_an_empty_or_missing_file(tmp_path: Path) -> None:
