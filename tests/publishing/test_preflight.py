@@ -559,6 +559,22 @@ def test_fixes_carry_the_number_to_aim_for(
     assert [f.fix for f in findings if f.rule == rule and f.platform == platform] == [fix]
 
 
+@pytest.mark.parametrize(
+    ("container", "message"),
+    [
+        ("webm", "Instagram doesn't take WebM files — it takes MOV or MP4."),
+        ("", "Instagram doesn't take this kind of file — it takes MOV or MP4."),
+    ],
+)
+def test_a_container_message_names_what_the_platform_takes(container: str, message: str) -> None:
+    findings = run_preflight(
+        probe=dataclasses.replace(GOOD, container=container), targets=targets()
+    )
+    assert [f.message for f in findings if f.rule == "container" and f.platform == "instagram"] == [
+        message
+    ]
+
+
 def test_a_blocked_account_links_to_its_reconnect_page() -> None:
     instagram = dataclasses.replace(
         INSTAGRAM, can_publish=False, blocked_reason="Instagram no longer accepts its token."

@@ -74,12 +74,13 @@ def _format(limits: PlatformLimits, probe: MediaProbe, cap: DurationCap) -> list
     video, name, platform = limits.video, limits.name, limits.platform
     found = []
     if probe.container not in video.containers:
-        shown = CONTAINER_NAMES.get(probe.container, probe.container.upper() or "this")
+        shown = CONTAINER_NAMES.get(probe.container, probe.container.upper())
         found.append(
             finding(
                 "container",
                 platform,
-                f"{name} doesn't take {shown} files — it takes "
+                f"{name} doesn't take {f'{shown} files' if shown else 'this kind of file'} — "
+                "it takes "
                 f"{names(video.containers, CONTAINER_NAMES)}.",
                 "Export the video as MP4 (H.264).",
             )
