@@ -36,6 +36,10 @@ def test_it_states_instagrams_limits() -> None:
         20,
     )
     assert ig.REFRESH_MIN_AGE_S == 86_400
+    # §2.8: progressive, 4:2:0 (any bit depth), no 4:2:2 or 4:4:4.
+    assert ig.PROGRESSIVE_ONLY
+    assert {"yuv420p", "yuvj420p", "yuv420p10le"} <= ig.PIXEL_FORMATS
+    assert not {"yuv422p", "yuv444p", "yuv422p10le"} & ig.PIXEL_FORMATS
 
 
 def test_it_states_the_cross_post_rule_of_section_3() -> None:

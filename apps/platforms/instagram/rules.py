@@ -32,6 +32,16 @@ REQUIRES_FASTSTART = True  # moov atom at the front (§2.8)
 REJECTS_EDIT_LISTS = True
 RECOMMENDED_ASPECT = (9, 16)
 REELS_TAB_WARN_DURATION_S = 90  # §3: legacy/third-party cap, a warning only
+# §2.8 "progressive": interlaced video is refused.
+PROGRESSIVE_ONLY = True
+# §2.8 "4:2:0", as FFmpeg names the pixel formats with that chroma subsampling. [judgment] The
+# spec names the subsampling, not the bit depth, so 10-bit 4:2:0 (HEVC Main 10, what phones
+# record HDR in) is accepted; 4:2:2 and 4:4:4 are not.
+PIXEL_FORMATS = frozenset(
+    {"yuv420p", "yuvj420p", "yuv420p10le", "yuv420p10be", "nv12", "nv21", "p010le"}
+)
+# §2.8 also says "closed GOP" (not checked: it needs a full parse of the video) and "128 kbps"
+# for AAC — [judgment] read as the recommended audio bitrate, not a limit, so not checked.
 
 # §2.7 step 1: caption ≤2200 characters, ≤30 hashtags, ≤20 @mentions.
 CAPTION = CaptionLimits(max_length=2200, length_unit="chars", max_hashtags=30, max_mentions=20)

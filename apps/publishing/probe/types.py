@@ -1,14 +1,11 @@
 """What the media probe learns about a video file (DESIGN §4 MediaAsset.probe, §6).
 
 `MediaProbe` is the probe's result as data; preflight reads it, the asset stores it as a dict.
-`probe_file()` reads a file with PyAV. It runs on untrusted input, so callers run it in a separate
-process with a time limit (apps/publishing/media.py), never inside a web or worker process.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 
@@ -41,6 +38,10 @@ class MediaProbe:
     # MP4/MOV structure: the moov atom comes before mdat (faststart); an edit list is present.
     faststart: bool
     has_edit_list: bool
+    # What the edit list does (apps/publishing/probe/boxes.py): "" none, "delay" only the
+    # encoder delay nearly every file carries, "edit" a real edit. Probes stored before this
+    # field existed read as "" and fall back on `has_edit_list`.
+    edit_list: str = ""
 
     @property
     def has_audio(self) -> bool:
@@ -62,8 +63,3 @@ class MediaProbe:
     def from_dict(cls, data: dict[str, Any]) -> MediaProbe:
         names = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
-
-
-def probe_file(path: str | Path) -> MediaProbe:
-    """Read `path` with PyAV; raises UnreadableMedia with a reason a person understands."""
-    raise NotImplementedError  # filled in by the media probe work (issue 9)

@@ -1,10 +1,4 @@
-"""Preflight: will each platform take this post? (DESIGN §6, PLATFORMS §1.6, §1.11, §2.7, §2.8, §3)
-
-Pure functions: (probe, caption, per-platform options, the account's state, capability and creator
-info) → findings. No database, no network: the caller gathers the inputs (the composer as staff
-type, the schedule action, and the dispatcher when a post becomes due) and runs the same code.
-Every limit comes from the rules modules in `apps/platforms/`.
-"""
+"""Preflight's inputs and its result: findings (DESIGN §6)."""
 
 from __future__ import annotations
 
@@ -13,7 +7,6 @@ from enum import StrEnum
 from typing import Any
 
 from apps.platforms.types import Platform
-from apps.publishing.probe import MediaProbe
 
 
 class Severity(StrEnum):
@@ -29,6 +22,9 @@ class Finding:
     message: str  # a sentence a person understands
     fix: str = ""  # what to do about it ("Trim to 3:00 or less — this TikTok account allows …")
     fix_url: str = ""  # where to do it, when it is a page (e.g. the account's reconnect page)
+    # The target account's label ("@handle on TikTok") when the finding is about one account
+    # (its options, state, creator info, or a limit that is the account's own), else "".
+    account: str = ""
 
     @property
     def blocks(self) -> bool:
@@ -76,12 +72,3 @@ class TargetInput:
     account: AccountContext
     caption: str  # the caption this platform gets (override or the shared one)
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def run_preflight(
-    *, probe: MediaProbe | None, media_error: str = "", targets: list[TargetInput]
-) -> list[Finding]:
-    """All findings for a post: the media against each target's platform, each caption, each
-    account. `probe` None with `media_error` means the file is unreadable; None without it means
-    no video yet or still being checked."""
-    raise NotImplementedError  # filled in by the preflight work (issue 9)
