@@ -233,6 +233,14 @@ def test_a_post_without_a_file_is_refused(client_obj, staff_member):
     assert response.json() == {"error": "Choose a video file to upload."}
 
 
+def test_an_empty_file_is_refused(client_obj, staff_member, media_root, upload_temp_dir):
+    response = post_file(signed_in(staff_member), client_obj, b"", name="empty.mp4")
+    assert response.status_code == 400
+    assert response.json() == {"error": "“empty.mp4” is empty; choose the video again."}
+    assert not MediaAsset.objects.exists()
+    assert stored_files(media_root) == [] and list(upload_temp_dir.iterdir()) == []
+
+
 def test_without_javascript_the_form_post_redirects_to_the_new_asset(client_obj, staff_member):
     http = signed_in(staff_member)
     response = post_file(http, client_obj, b"no-js" * 100, headers={})

@@ -60,6 +60,25 @@ def test_an_empty_library_says_so_and_offers_the_upload(client_obj, staff_member
     assert "at most 300 MB" in page
 
 
+def test_the_upload_widget_fits_into_another_form(client_obj, staff_member, rf):
+    """The composer includes the widget inside its own form: no nested <form>, the hidden input
+    under the name it asks for, holding the asset already chosen."""
+    from django.template import Context, Template
+
+    asset = stored_asset(client_obj)
+    request = rf.get("/")
+    request.user = staff_member
+    rendered = Template(
+        '<form id="composer">{% include "publishing/_upload.html" with client=client '
+        'asset=asset input_name="video" label="Video" %}</form>'
+    ).render(Context({"client": client_obj, "asset": asset, "request": request}))
+
+    assert rendered.count("<form") == 1
+    assert f'<input type="hidden" name="video" value="{asset.pk}" data-upload-value>' in rendered
+    assert f'<label for="upload-file-{client_obj.slug}">Video</label>' in rendered
+    assert 'src="/static/js/upload.js"' in rendered
+
+
 def test_the_library_shows_each_asset_with_poster_length_size_and_state(client_obj, staff_member):
     ready = stored_asset(
         client_obj,

@@ -123,6 +123,8 @@ def _receive_upload(
     video = handler.received_video()
     if not has_file or video is None:
         return _refuse(request, client, "Choose a video file to upload.", 400)
+    if video.size == 0:
+        return _refuse(request, client, f"“{video.name}” is empty; choose the video again.", 400)
 
     stored = services.media_asset_store(client=client, video=video, actor=request.user)
     asset = stored.asset
