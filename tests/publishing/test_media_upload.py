@@ -317,3 +317,44 @@ def test_two_identical_uploads_racing_end_as_one_asset(
     assert second.status_code == 200 and second.json()["id"] == first["id"]
     assert MediaAsset.objects.count() == 1
     assert stored_files(media_root) == [media_root / MediaAsset.objects.get().file.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_browser_that_hangs_up_mid_upload_leaves_nothing_behind(
+    live_server, client_obj, staff_member, media_root, upload_temp_dir
+):
+    """Over a real socket to a real server: half the file is sent, the temporary file exists,
+    the connection closes; the server then removes it and stores nothing."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    http = signed_in(staff_member)
+    session = http.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf = "a" * 32
+    body = GeneratedBody(4_000_000)
+    head = (
+        f"POST {upload_url(client_obj)} HTTP/1.1\r\n"
+        f"Host: {urlsplit(live_server.url).netloc}\r\n"
+        f"Content-Type: {MULTIPART_TYPE}\r\n"
+        f"Content-Length: {body.length}\r\n"
+        f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; csrftoken={csrf}\r\n"
+        f"X-CSRFToken: {csrf}\r\nAccept: application/json\r\n\r\n"
+    ).encode()
+    address = urlsplit(live_server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(head + body.read(2_000_000))
+        deadline = time.monotonic() + 10
+        while not list(upload_temp_dir.iterdir()):  # the server is streaming it to disk
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.02)
+    deadline = time.monotonic() + 10
+    while list(upload_temp_dir.iterdir()):
+        assert time.monotonic() < deadline, "the temporary file stayed"
+        time.sleep(0.02)
+
+    time.sleep(0.2)  # let the request finish (it answers a closed socket)
+    assert not MediaAsset.objects.exists()
+    assert stored_files(media_root) == []
