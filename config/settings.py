@@ -6,6 +6,7 @@ set by `scripts/run`) and tests generate what they need.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -206,10 +207,37 @@ CONTENT_SECURITY_POLICY = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded media is private: MEDIA_URL is never routed and MEDIA_ROOT lies outside everything the
+# static handler serves. Media leaves only through access-checked views and signed, expiring
+# URLs (apps/publishing/assets/).
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Any Django storage backend for media (several web/worker machines share S3-compatible object
+# storage, README "Operations"): a dotted class path and its options as JSON, e.g.
+# MEDIA_STORAGE=storages.backends.s3.S3Storage
+# MEDIA_STORAGE_OPTIONS={"bucket_name": "switchboard-media", "default_acl": "private"}
+MEDIA_STORAGE = (
+    env.str("MEDIA_STORAGE", default="") or "django.core.files.storage.FileSystemStorage"
+)
+try:
+    MEDIA_STORAGE_OPTIONS = json.loads(env.str("MEDIA_STORAGE_OPTIONS", default="") or "{}")
+except json.JSONDecodeError as error:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE_OPTIONS is not valid JSON: {error}") from None
+if not isinstance(MEDIA_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object.")
+# Instagram's maximum for a Reel is the binding one of the two platforms (PLATFORMS §2.8, §3).
+MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=300_000_000)
+# Uploads stream to a temporary file here before they are stored; keep it on disk, not tmpfs,
+# or a 300 MB upload sits in memory. Empty: the system's temporary directory.
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+# The probe reads untrusted files in a separate process; it is stopped after this many seconds.
+# Q_TIMEOUT must stay above it plus the time to copy a file out of remote storage.
+MEDIA_PROBE_TIMEOUT = env.int("MEDIA_PROBE_TIMEOUT", default=60)
+# How long the signed URL a platform fetches a video through stays valid (seconds).
+# Meta fetches a Reel's video_url while it processes the container (minutes after it is made).
+MEDIA_PUBLIC_URL_TTL = env.int("MEDIA_PUBLIC_URL_TTL", default=2 * 3600)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE, "OPTIONS": MEDIA_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             # The demo runs with DEBUG off (our own error pages) and without collectstatic.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.test.utils import override_settings
 
 from apps.clients.models import Client
 from apps.staff.models import Role, User
@@ -19,6 +21,14 @@ def fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Files any test stores (uploads, posters) go to a temporary MEDIA_ROOT, never var/media."""
+    root = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=root):
+        yield root
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -19,8 +20,9 @@ from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
+from apps.publishing.models import MediaAsset
 from apps.staff.models import Invitation
-from tests.factories import ConnectLinkFactory, LinkedAccountFactory
+from tests.factories import ConnectLinkFactory, LinkedAccountFactory, MediaAssetFactory
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
 
@@ -38,6 +40,10 @@ NOT_OBJECT_URLS = {
     "connections:data_deletion_status": (
         "public status page Meta links users to; the unguessable confirmation code is the key "
         "(tests/connections/test_views.py)"
+    ),
+    "publishing:media_public": (
+        "the signed, expiring URL a platform fetches a video from; the token is the credential "
+        "and it never crosses clients (tests/publishing/test_media_public_url.py)"
     ),
 }
 NOT_OBJECT_NAMESPACES = {
@@ -221,6 +227,15 @@ def _oauth_result(w: dict[str, Any]) -> dict[str, Any]:
     return {"key": oauth.result_key(request)}
 
 
+def _media_asset(w: dict[str, Any]) -> dict[str, Any]:
+    # A stored file and poster, so a role that passes the check gets a 200, not a missing file.
+    asset: MediaAsset = MediaAssetFactory(client=w["client"], size=5, file="")
+    asset.file.save("clip.mp4", ContentFile(b"video"), save=False)
+    asset.poster.save("poster.jpg", ContentFile(b"\xff\xd8\xff\xd9"), save=False)
+    asset.save()
+    return {"pk": asset.pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -243,6 +258,12 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "connections:oauth_result": ("get", _oauth_result, INITIATOR_ONLY),
     "connections:link_create": ("post", _slug, CLIENT_MANAGE_REAUTH),
     "connections:link_revoke": ("post", _connect_link, CLIENT_MANAGE_POST),
+    "publishing:media_library": ("get", _slug, CLIENT_VIEW),
+    # Without a file the upload answers with a redirect back to the library and the reason.
+    "publishing:media_upload": ("post", _slug, CLIENT_VIEW_POST),
+    "publishing:media_detail": ("get", _media_asset, CLIENT_VIEW),
+    "publishing:media_poster": ("get", _media_asset, CLIENT_VIEW),
+    "publishing:media_preview": ("get", _media_asset, CLIENT_VIEW),
 }
 
 
