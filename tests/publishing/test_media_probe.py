@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from apps.publishing import probe as probe_module
 from apps.publishing.assets import probing, tasks
 from apps.publishing.models import MediaAsset
 from apps.publishing.probe import UnreadableMedia
 from tests.factories import MediaAssetFactory
+from tests.publishing.media_files import Video, write
 from tests.publishing.media_helpers import TINY_JPEG, RemoteStorage, probe_result
 
 pytestmark = pytest.mark.django_db
@@ -137,22 +137,28 @@ def test_remote_storage_is_copied_to_a_local_temporary_file_for_the_probe(
     assert asset.poster.storage.open(asset.poster.name).read() == TINY_JPEG
 
 
-def test_the_seam_calls_probe_isolated_with_the_path_and_time_limit(monkeypatch):
-    calls = []
+def test_the_real_probe_reads_a_stored_video_in_its_child_process(client_obj, tmp_path):
+    """No fake: the task hands the stored file to probe_isolated and keeps what it found."""
+    content = write(tmp_path / "clip.mp4", Video(frames=60)).read_bytes()
+    asset = pending_asset(client_obj, content)
+    assert tasks.probe_asset(asset.pk) == "ok"
+    asset.refresh_from_db()
+    assert asset.probe_state == MediaAsset.ProbeState.OK
+    probe = asset.probe_result()
+    assert (probe.width, probe.height, probe.video_codec) == (360, 640, "h264")
+    assert round(probe.duration_s) == 2
+    assert asset.poster.storage.open(asset.poster.name).read()[:2] == b"\xff\xd8"  # a JPEG
 
-    def probe_isolated(path, timeout_s):
-        calls.append((path, timeout_s))
-        return probe_result(), b"jpeg"
 
-    monkeypatch.setattr(probe_module, "probe_isolated", probe_isolated, raising=False)
-    assert probing.probe_media("/tmp/x.mp4", timeout_s=30) == (probe_result(), b"jpeg")
-    assert calls == [("/tmp/x.mp4", 30)]
+def test_when_the_child_cannot_start_the_task_fails_and_the_asset_stays_pending(
+    client_obj, monkeypatch
+):
+    def cannot_start(path, *, timeout_s):
+        raise OSError("fork failed")
 
-
-def test_without_the_probe_the_task_fails_and_the_asset_stays_pending(client_obj, monkeypatch):
-    monkeypatch.delattr(probe_module, "probe_isolated", raising=False)
+    monkeypatch.setattr(probing, "probe_isolated", cannot_start)
     asset = pending_asset(client_obj)
-    with pytest.raises(probing.ProbeUnavailable):
-        tasks.probe_asset(asset.pk)
+    with pytest.raises(OSError):
+        tasks.probe_asset(asset.pk)  # django-q retries it; the file is not to blame
     asset.refresh_from_db()
     assert asset.probe_state == "pending"

@@ -17,22 +17,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
 
-from apps.publishing import probe as probe_module
-from apps.publishing.probe import MediaProbe
-
-
-class ProbeUnavailable(RuntimeError):
-    """The probe cannot run at all (not installed); not the file's fault, so the task fails and
-    django-q tries again instead of calling the video unreadable."""
+from apps.publishing.probe import MediaProbe, probe_isolated
 
 
 def probe_media(path: str, *, timeout_s: float) -> tuple[MediaProbe, bytes | None]:
-    """Probe the file at `path` in an isolated process; raises UnreadableMedia."""
-    probe_isolated = getattr(probe_module, "probe_isolated", None)
-    if probe_isolated is None:
-        raise ProbeUnavailable("apps.publishing.probe.probe_isolated is not available")
-    probe, poster = probe_isolated(path, timeout_s)
-    return probe, poster
+    """Probe the file at `path` in an isolated process; raises UnreadableMedia (the file's
+    fault) or OSError (the child could not start: the machine's, so the task is retried)."""
+    return probe_isolated(path, timeout_s=timeout_s)
 
 
 @contextmanager
