@@ -183,6 +183,12 @@ if not DEBUG and not DEMO and not TESTING:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a proxy that terminates TLS, requests reach us as plain http and only X-Forwarded-Proto
+# says they came in over https. Trusting that header is safe only when the proxy overwrites it on
+# every request, so it is an explicit switch (deploy/README.md); without it a client could claim
+# https for itself. config/gunicorn.py reads the same switch for gunicorn's own trust.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Content Security Policy (django-csp 4) -----------------------------------------------------
@@ -204,7 +210,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where collectstatic puts the files WhiteNoise serves (deploy/README.md).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
