@@ -144,9 +144,11 @@ def test_redis_url_selects_the_redis_broker():
 def test_every_environment_variable_is_documented():
     import re
 
-    settings_src = (ROOT / "config" / "settings.py").read_text()
+    sources = "".join(
+        (ROOT / "config" / name).read_text() for name in ("settings.py", "gunicorn.py")
+    )
     internal = {"SWITCHBOARD_TESTING", "SWITCHBOARD_ENV_FILE"}  # switches for tests
-    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - internal
+    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', sources)) - internal
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used - documented == set()
 
