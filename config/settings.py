@@ -211,7 +211,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 # Where collectstatic puts the files WhiteNoise serves (deploy/README.md).
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
