@@ -116,22 +116,8 @@ class Process:
 
     def stop(self, *, within: float = 10.0) -> float:
         """SIGTERM to the main process only, as systemd's KillMode=mixed and scripts/run do;
-        wait until it and its whole process group are gone. Returns the seconds it took, or
-        raises (after killing the group) when `within` passed first."""
-        started = time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGTERM)
-        deadline = started + within
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None and not group_alive(self.pid):
-                elapsed = time.monotonic() - started
-                self._close()
-                return elapsed
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError(
-            f"{self.name} was still running {within:g} s after SIGTERM\n{self.tail()}"
-        )
+        the seconds until it and its whole process group were gone (see stop_all)."""
+        return stop_all([self], within=within)[self.name]
 
     def kill(self) -> None:
         """Last resort and test cleanup: SIGKILL to the whole group."""
@@ -144,6 +130,31 @@ class Process:
     def _close(self) -> None:
         if self._log and not self._log.closed:
             self._log.close()
+
+
+def stop_all(processes: list[Process], *, within: float = 10.0) -> dict[str, float]:
+    """SIGTERM to each main process at once; the seconds until each process and its whole
+    process group were gone. Past `within`, kills what is left and fails with its output."""
+    started = time.monotonic()
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)
+    gone: dict[str, float] = {}
+    while time.monotonic() - started < within:
+        for process in processes:
+            if process.name not in gone and not process.running() and not group_alive(process.pid):
+                gone[process.name] = time.monotonic() - started
+                process._close()
+        if len(gone) == len(processes):
+            return gone
+        time.sleep(0.05)
+    left = [process for process in processes if process.name not in gone]
+    for process in left:
+        process.kill()
+    raise AssertionError(
+        f"still running {within:g} s after SIGTERM: {', '.join(p.name for p in left)}\n"
+        + "\n".join(process.tail() for process in left)
+    )
 
 
 def start(name: str, args: list[str], *, env: dict[str, str], log_dir: Path) -> Process:
@@ -188,10 +199,11 @@ def wait_for_port(port: int, process: Process, *, timeout: float = 20.0) -> None
     raise AssertionError(f"{process.name} did not listen on {port} in {timeout:g} s")
 
 
-def wait_for_log(process: Process, text: str, *, timeout: float = 20.0) -> None:
+def wait_for_log(process: Process, text: str, *, times: int = 1, timeout: float = 20.0) -> None:
+    """Wait until `text` appears in the process's output (at least `times` times)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in process.log():
+        if process.log().count(text) >= times:
             return
         if not process.running():
             raise AssertionError(f"{process.name} exited\n{process.tail()}")
