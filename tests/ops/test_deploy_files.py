@@ -43,5 +43,8 @@ def test_the_procfile_runs_the_same_processes():
     assert processes == {
         "release": "python manage.py migrate --no-input",
         "web": "gunicorn -c config/gunicorn.py",
-        "worker": "python manage.py qcluster",
+        "worker": "scripts/worker",
     }
+    # Procfile runners send TERM to the whole process group; scripts/worker keeps qcluster out
+    # of it and passes the TERM on to its main process (tests/ops/test_worker_stop.py).
+    assert "setsid" in (ROOT / "scripts" / "worker").read_text()

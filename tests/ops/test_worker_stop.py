@@ -1,5 +1,6 @@
 """Stopping the worker: SIGTERM to qcluster's main process stops it and all its processes well
-within 10 s, directly and through scripts/run's stop_process (scripts/_stop.sh).
+within 10 s, directly and through scripts/run's stop_process (scripts/_stop.sh); scripts/worker
+(the Procfile's worker) stops it that way when a runner sends TERM to its whole process group.
 
 A TERM to qcluster's whole process group is what not to do (it kills the sentinel under the main
 process, which then waits for it forever): deploy/'s units send it to the main process only.
@@ -7,6 +8,9 @@ process, which then waits for it forever): deploy/'s units send it to the main p
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +23,7 @@ from tests.ops.processes import (
     group_alive,
     manage,
     production_env,
+    start,
     start_qcluster,
     wait_for_log,
 )
@@ -69,6 +74,34 @@ def test_scripts_run_stops_the_worker_with_term_then_waits(worker_env, tmp_path)
     assert "has stopped." in text, text  # stopped by the TERM, not by the last-resort KILL
     assert milliseconds < 8000, text
     assert not group_alive(pid)
+
+
+def test_scripts_worker_stops_qcluster_when_its_whole_group_gets_sigterm(worker_env, tmp_path):
+    """What honcho and foreman do to a Procfile process: TERM to its process group."""
+    runner = start(
+        "worker", ["scripts/worker"], env={**worker_env, "PYTHON": sys.executable}, log_dir=tmp_path
+    )
+    try:
+        wait_for_log(runner, "running.")
+        started = time.monotonic()
+        os.killpg(runner.pid, signal.SIGTERM)
+        runner.popen.wait(10)
+        seconds = time.monotonic() - started
+    finally:
+        runner.kill()
+    log = runner.log()
+    assert "has stopped." in log, log  # qcluster stopped cleanly, not by the KILL
+    children = [int(pid) for pid in re.findall(r" at (\d+)$", log, re.M)]
+    assert children and not any(_alive(pid) for pid in children)
+    assert seconds < 8, log
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_stop_process_kills_what_ignores_the_term(tmp_path: Path):
