@@ -184,6 +184,12 @@ if not DEBUG and not DEMO and not TESTING:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a proxy that terminates TLS, requests reach us as plain http and only X-Forwarded-Proto
+# says they came in over https. Trusting that header is safe only when the proxy overwrites it on
+# every request, so it is an explicit switch (deploy/README.md); without it a client could claim
+# https for itself. config/gunicorn.py reads the same switch for gunicorn's own trust.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Content Security Policy (django-csp 4) -----------------------------------------------------
@@ -205,13 +211,14 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where collectstatic puts the files WhiteNoise serves (deploy/README.md).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded media is private: MEDIA_URL is never routed and MEDIA_ROOT lies outside everything the
 # static handler serves. Media leaves only through access-checked views and signed, expiring
 # URLs (apps/publishing/assets/).
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "var" / "media")
 # Any Django storage backend for media (several web/worker machines share S3-compatible object
 # storage, README "Operations"): a dotted class path and its options as JSON, e.g.
 # MEDIA_STORAGE=storages.backends.s3.S3Storage

@@ -102,6 +102,32 @@ def test_the_worker_retries_after_its_timeout_and_gives_up_eventually(settings):
     assert q["max_attempts"] >= 1 and q["ack_failures"] is True
 
 
+# What SecurityMiddleware makes of a request that says it came in over https.
+FORWARDED_HTTPS = (
+    "from django.conf import settings; from django.middleware.security import SecurityMiddleware; "
+    "from django.test import RequestFactory; "
+    "request = RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https', "
+    "HTTP_HOST='switchboard.agency.example'); "
+    "redirect = SecurityMiddleware(lambda r: None).process_request(request); "
+    "print(request.is_secure(), redirect and redirect.status_code, "
+    "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)"
+)
+
+
+def test_a_forwarded_https_is_not_trusted_by_default():
+    """Without a proxy that overwrites it, X-Forwarded-Proto is whatever the client says: the
+    request stays plain http and is redirected to https; cookies stay https-only."""
+    result = run_manage("shell", "--no-imports", "-c", FORWARDED_HTTPS)
+    assert result.stdout.split() == ["False", "301", "True", "True"], result.stderr
+
+
+def test_behind_a_tls_proxy_its_forwarded_https_is_trusted():
+    result = run_manage(
+        "shell", "--no-imports", "-c", FORWARDED_HTTPS, extra_env={"BEHIND_TLS_PROXY": "1"}
+    )
+    assert result.stdout.split() == ["True", "None", "True", "True"], result.stderr
+
+
 def test_redis_url_selects_the_redis_broker():
     code = (
         "from django.conf import settings; "
@@ -118,9 +144,11 @@ def test_redis_url_selects_the_redis_broker():
 def test_every_environment_variable_is_documented():
     import re
 
-    settings_src = (ROOT / "config" / "settings.py").read_text()
+    sources = "".join(
+        (ROOT / "config" / name).read_text() for name in ("settings.py", "gunicorn.py")
+    )
     internal = {"SWITCHBOARD_TESTING", "SWITCHBOARD_ENV_FILE"}  # switches for tests
-    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - internal
+    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', sources)) - internal
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used - documented == set()
 
