@@ -39,8 +39,20 @@ _SECRET_PARAM = re.compile(
 )
 
 
+# URL paths whose next segment is itself the credential: a connect link and its result page,
+# an invitation, and the signed media URL a platform fetches. Longer prefixes first.
+SECRET_PATH_PREFIXES = ("connect/result", "connect", "invitations", "m")
+_SECRET_PATH = re.compile(
+    # At the root of a path: after a space or quote (a request line) or after a URL's host.
+    r"((?:^|[\s\"'(=]|//[^/\s\"']+)/(?:" + "|".join(map(re.escape, SECRET_PATH_PREFIXES)) + r")/)"
+    r"(?!" + re.escape(REDACTED) + r")[^/\s?#\"']+"
+)
+
+
 def redact_log_text(text: str) -> str:
-    """Mask secret query/form values, bearer tokens and token-shaped strings in a log line."""
+    """Mask secret query/form values, path tokens, bearer tokens and token-shaped strings in a
+    log line."""
+    text = _SECRET_PATH.sub(r"\1" + REDACTED, text)
     return redact_text(_SECRET_PARAM.sub(r"\1" + REDACTED, text))
 
 

@@ -83,6 +83,17 @@ def test_django_logs_only_through_our_handlers(output):
         ("body: client_secret=xyz789&grant_type=x", "body: client_secret=[redacted]&grant_type=x"),
         ("/x?state=s1&scope=user.info.basic", "/x?state=s1&scope=user.info.basic"),
         ("/x?barcode=123&fields=id", "/x?barcode=123&fields=id"),
+        ('"GET /m/eyJhIjoxfQ:1tX:sig HTTP/1.1" 200', '"GET /m/[redacted] HTTP/1.1" 200'),
+        ("GET /connect/abc.def:ghi/ 200", "GET /connect/[redacted]/ 200"),
+        ("GET /connect/result/k3y:xyz/ 200", "GET /connect/result/[redacted]/ 200"),
+        ("GET /invitations/t0ken/ 302", "GET /invitations/[redacted]/ 302"),
+        ("GET /clients/mango/ 200", "GET /clients/mango/ 200"),
+        ("GET /media/12/ 200", "GET /media/12/ 200"),
+        ("GET /clients/x/connect/tiktok/ 302", "GET /clients/x/connect/tiktok/ 302"),
+        (
+            "link https://sb.example:8000/connect/abc:def/ sent",
+            "link https://sb.example:8000/connect/[redacted]/ sent",
+        ),
     ],
 )
 def test_it_redacts_secret_names_and_token_shapes_only(text, expected):
