@@ -127,10 +127,13 @@ def check_publishable(
             errors.append(f"{account_label(plan.account)} can't publish: {block}")
         if plan.account.platform == Platform.TIKTOK:
             check = checks.get(plan.account.pk)
-            problems = direct_post.direct_post_problems(
-                plan.options, check.creator if check else None
+            creator = check.creator if check else None
+            problems = direct_post.direct_post_problems(plan.options, creator)
+            too_long = direct_post.duration_problem(
+                creator, content.media.probe_result() if content.media else None
             )
-            errors += [f"{account_label(plan.account)}: {why}" for why in problems.values()]
+            whys = [*problems.values(), *([too_long] if too_long else [])]
+            errors += [f"{account_label(plan.account)}: {why}" for why in whys]
     if scheduled_at is None:
         errors.append("Choose when to publish.")
     if errors:

@@ -14,6 +14,7 @@ from typing import Any
 
 from apps.platforms.tiktok import rules as tiktok_rules
 from apps.publishing.preflight import CreatorInfo
+from apps.publishing.probe import MediaProbe
 
 # Option keys of a TikTok target (PublishTarget.options; apps/publishing/options.py parses them).
 PRIVACY_LEVEL = "privacy_level"
@@ -78,6 +79,22 @@ def creator_problem(creator: CreatorInfo | None) -> str:
     if creator.error:
         return f"TikTok says this account can't post right now ({creator.error.replace('_', ' ')})."
     return ""
+
+
+def _minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def duration_problem(creator: CreatorInfo | None, probe: MediaProbe | None) -> str:
+    """§1.11 rule 1: a video longer than this creator may post is refused, or ""."""
+    limit = creator.max_video_post_duration_sec if creator else None
+    if probe is None or not limit or probe.duration_s <= limit:
+        return ""
+    return (
+        f"the video is {_minutes(probe.duration_s)} long and this creator can post up to "
+        f"{_minutes(limit)}; trim it or choose a shorter video."
+    )
 
 
 def direct_post_problems(options: Mapping[str, Any], creator: CreatorInfo | None) -> dict[str, str]:

@@ -184,8 +184,9 @@ def crosspost_schedule(
     due at `scheduled_at` (UTC), with its options and the findings, in one transaction with the
     audit event. Refused (PreflightRefused, ValidationError) when preflight finds an error or a
     rule is broken; a second identical submission returns the first post unchanged."""
-    check_publishable(client, content, checks, scheduled_at=scheduled_at)
+    # Preflight first: its findings say the most; the rules below hold whatever it found.
     findings = preflight_or_refuse(content, checks)
+    check_publishable(client, content, checks, scheduled_at=scheduled_at)
     try:
         with transaction.atomic():
             return _schedule(
@@ -380,8 +381,8 @@ def crosspost_update(
     """Edit a scheduled post: video, caption, accounts, options and time. Accounts taken off are
     cancelled, new ones get a scheduled target; refused whole when publishing has started or a
     target moved meanwhile, and when the edited post fails preflight."""
-    check_publishable(post.client, content, checks, scheduled_at=scheduled_at)
     findings = preflight_or_refuse(content, checks)
+    check_publishable(post.client, content, checks, scheduled_at=scheduled_at)
     try:
         with transaction.atomic():
             return _update(

@@ -201,6 +201,27 @@ def test_the_service_holds_tiktoks_rules_whatever_the_caller_sent(
     assert not CrossPost.objects.exists()
 
 
+def test_a_video_longer_than_the_creator_may_post_is_refused_even_if_preflight_missed_it(
+    staff_member, client_obj, accounts, checks, preflight
+):
+    checks[accounts["tiktok"].pk] = AccountCheck(
+        creator=CreatorInfo(
+            privacy_level_options=("PUBLIC_TO_EVERYONE",), max_video_post_duration_sec=60
+        )
+    )
+    long_cut = MediaAssetFactory(client=client_obj)
+    long_cut.probe = {**long_cut.probe, "duration_s": 90.0}
+    long_cut.save()
+    content = content_for(client_obj, accounts, media=long_cut)
+    with pytest.raises(ValidationError) as refused:
+        schedule(staff_member, client_obj, accounts, checks, content=content)
+    assert (
+        "@nw on TikTok: the video is 1:30 long and this creator can post up to 1:00; trim it or "
+        "choose a shorter video." in refused.value.messages
+    )
+    assert not CrossPost.objects.exists()
+
+
 def test_an_archived_client_gets_no_new_posts(
     staff_member, client_obj, accounts, checks, preflight
 ):
