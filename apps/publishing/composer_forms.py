@@ -18,6 +18,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.clients.models import Client
@@ -124,7 +125,27 @@ class RescheduleForm(WhenFields):
         return self.cleaned_data
 
 
+class MediaSelect(forms.Select):
+    """Each video's option carries where its preview and poster frame are (the page's script
+    shows them when it is chosen)."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        asset = getattr(value, "instance", None)
+        if isinstance(asset, MediaAsset):
+            option["attrs"]["data-video-url"] = reverse(
+                "publishing:media_preview", kwargs={"pk": asset.pk}
+            )
+            if asset.poster:
+                option["attrs"]["data-poster-url"] = reverse(
+                    "publishing:media_poster", kwargs={"pk": asset.pk}
+                )
+        return option
+
+
 class MediaChoiceField(forms.ModelChoiceField):
+    widget = MediaSelect
+
     def label_from_instance(self, obj: MediaAsset) -> str:
         probe = obj.probe_result()
         if obj.is_pending:
@@ -207,14 +228,15 @@ class ComposerForm(WhenFields):
     media = MediaChoiceField(  # type: ignore[assignment]
         queryset=MediaAsset.objects.none(),
         required=False,
-        label="Video",
-        empty_label="Choose a video",
+        label="Choose an uploaded video",
+        empty_label="None chosen",
     )
     caption = forms.CharField(
         required=False,
+        label="Caption for every platform",
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Used on every platform unless you write one for a platform below.",
+        help_text="Unless you write one for a platform below.",
     )
     accounts = forms.MultipleChoiceField(required=False, label="Post to")
 

@@ -88,23 +88,30 @@ function syncDeclaration() {
   part.hidden = !branded;
 }
 
-// The chosen video's preview (poster frame and player).
-function showMedia(id, name) {
+// The chosen video's preview (player and poster frame); each option says where they are.
+function showMedia(option) {
   const figure = document.getElementById("media-preview");
   if (!figure) {
     return;
   }
   const video = figure.querySelector("video");
-  if (!id) {
+  if (!option || !option.value) {
     figure.hidden = true;
     video.removeAttribute("src");
     video.removeAttribute("poster");
     return;
   }
-  const url = (template) => template.replace("/0/", `/${id}/`);
-  video.src = url(figure.dataset.videoUrl);
-  video.poster = url(figure.dataset.posterUrl);
-  document.getElementById("media-preview-name").textContent = name || "";
+  if (option.dataset.videoUrl) {
+    video.src = option.dataset.videoUrl;
+  } else {
+    video.removeAttribute("src");
+  }
+  if (option.dataset.posterUrl) {
+    video.poster = option.dataset.posterUrl;
+  } else {
+    video.removeAttribute("poster");
+  }
+  document.getElementById("media-preview-name").textContent = option.textContent;
   figure.hidden = false;
 }
 
@@ -114,8 +121,7 @@ function mediaSelect() {
 
 function onMediaChosen() {
   const select = mediaSelect();
-  const option = select.selectedOptions[0];
-  showMedia(select.value, option ? option.textContent : "");
+  showMedia(select.selectedOptions[0]);
 }
 
 // The upload widget announces a new video; the <select> stays the one value the form sends.
@@ -129,10 +135,15 @@ function onUploaded(event) {
   let option = Array.from(select.options).find((o) => o.value === value);
   if (!option) {
     option = new Option(detail.name || `Video ${value}`, value);
+    const figure = document.getElementById("media-preview");
+    option.dataset.videoUrl = figure.dataset.videoUrl.replace("/0/", `/${value}/`);
+    if (detail.poster_url) {
+      option.dataset.posterUrl = detail.poster_url;
+    }
     select.add(option, 1);
   }
   select.value = value;
-  showMedia(value, option.textContent);
+  showMedia(option);
 }
 
 if (form) {
