@@ -627,3 +627,42 @@ def test_cancel_refused_once_publishing_started_says_why(http, scheduled):
 
 def test_cancel_is_post_only(http, scheduled):
     assert http.get(reverse("publishing:cancel", kwargs={"pk": scheduled.pk})).status_code == 405
+
+
+# --- who may --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["outsider", "other_manager"])
+def test_someone_off_the_clients_team_can_change_nothing_and_learns_nothing(
+    client, request, role, scheduled, tiktok, media, client_obj, preflight
+):
+    client.force_login(request.getfixturevalue(role))
+    pk = scheduled.pk
+    attempts = [
+        ("get", compose_url(client_obj), {}),
+        ("post", compose_url(client_obj), {"action": "schedule", "media": media.pk}),
+        ("post", preflight_new_url(client_obj), {}),
+        ("get", reverse("publishing:edit", kwargs={"pk": pk}), {}),
+        ("post", reverse("publishing:edit", kwargs={"pk": pk}), {"action": "schedule"}),
+        ("post", reverse("publishing:preflight", kwargs={"pk": pk}), {}),
+        ("post", reverse("publishing:reschedule", kwargs={"pk": pk}), {"date": "2031-07-01"}),
+        ("post", reverse("publishing:cancel", kwargs={"pk": pk}), {}),
+    ]
+    for method, url, data in attempts:
+        assert getattr(client, method)(url, data).status_code == 404, (method, url)
+    assert CrossPost.objects.count() == 1
+    assert PublishTarget.objects.get().state == TargetState.SCHEDULED
+    assert not AuditEvent.objects.filter(action__startswith="post.").exists()
+
+
+@pytest.mark.parametrize("role", ["admin_user", "manager", "staff_member"])
+def test_admins_and_the_clients_team_can_compose_and_cancel(
+    client, request, role, scheduled, tiktok, media, client_obj, preflight
+):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    data = submission(client, client_obj, media, tiktok_fields(tiktok))
+    assert client.post(compose_url(client_obj), data).status_code == 302
+    assert CrossPost.objects.filter(created_by=user).count() == 1
+    assert client.post(reverse("publishing:cancel", kwargs={"pk": scheduled.pk})).status_code == 302
+    assert scheduled.targets.get().state == TargetState.CANCELLED
