@@ -43,7 +43,6 @@ from apps.publishing.composer_forms import (
     SCHEDULE,
     SUBMIT_ACTIONS,
     ComposerForm,
-    RescheduleForm,
 )
 from apps.publishing.composition import (
     ChangeRefused,
@@ -55,6 +54,7 @@ from apps.publishing.composition import (
 )
 from apps.publishing.models import CrossPost
 from apps.publishing.preflight import Finding
+from apps.publishing.when_forms import RescheduleForm
 from apps.staff.types import AuthedRequest
 
 COMPOSER = "publishing/compose.html"
