@@ -340,6 +340,38 @@ def test_scheduling_lands_on_the_post_page_saying_processing_takes_a_few_minutes
     assert AuditEvent.objects.filter(action=AuditAction.POST_SCHEDULED).count() == 1
 
 
+def test_an_instagram_cover_frame_must_lie_within_the_video(
+    http, instagram, media, client_obj, preflight
+):
+    data = submission(http, client_obj, media, instagram_fields(instagram, cover_at="30.0"))
+    response = http.post(compose_url(client_obj), data)
+    assert response.status_code == 200
+    assert "The cover frame must be within the video: from 0 to under 30.0 seconds." in (
+        text_of(response)
+    )
+    assert not CrossPost.objects.exists()
+    data = submission(http, client_obj, media, instagram_fields(instagram, cover_at="29.9"))
+    assert http.post(compose_url(client_obj), data).status_code == 302
+    assert PublishTarget.objects.get().options["cover_offset_ms"] == 29_900
+
+
+def test_the_upload_widget_is_offered_when_it_exists_and_the_select_stays(
+    http, media, client_obj, settings, tmp_path
+):
+    assert 'name="media"' in http.get(compose_url(client_obj)).content.decode()
+    widget = tmp_path / "publishing" / "_upload.html"
+    widget.parent.mkdir()
+    widget.write_text('<div data-testid="upload-widget">upload for {{ client.slug }}</div>')
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    html = http.get(compose_url(client_obj)).content.decode()
+    assert f'<div data-testid="upload-widget">upload for {client_obj.slug}</div>' in html
+    # The no-JavaScript path stays: a plain choice of the client's videos, after the widget.
+    assert html.index("upload-widget") < html.index('<select name="media"')
+    assert f'<option value="{media.pk}"' in html
+
+
 def test_publish_now_is_due_at_once(http, tiktok, media, client_obj, preflight):
     data = submission(
         http, client_obj, media, tiktok_fields(tiktok), action="now", date="", time=""
