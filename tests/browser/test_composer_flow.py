@@ -110,7 +110,7 @@ def settled(page: Any, text: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator(".post-preview")).to_contain_text(text, timeout=10_000)
-    page.wait_for_timeout(700)  # past the trigger's 600 ms delay: no request still to come
+    page.wait_for_timeout(600)  # past the trigger's 500 ms delay: no request still to come
     expect(page.locator(".post-preview")).to_contain_text(text)
 
 
