@@ -121,7 +121,7 @@ def _unreachable(account: LinkedAccount, why: str, *, severity: Severity) -> Fin
         rule="account.unreachable",
         severity=severity,
         message=f"{account.get_platform_display()} didn't answer about "
-        f"{account_label(account)}: {why}",
+        f"{account_label(account)}: {why.rstrip('.')}.",
         fix="Try again in a minute; if it keeps failing, check the account page.",
         fix_url=reverse("connections:account", kwargs={"pk": account.pk}),
     )

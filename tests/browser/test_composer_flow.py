@@ -23,7 +23,13 @@ from apps.publishing.models import CrossPost, MediaAsset, TargetState
 from apps.publishing.preflight import Finding, Severity
 from tests.browser.conftest import assert_accessible
 from tests.contract.helpers import Sandbox, base_urls
-from tests.factories import DEFAULT_PASSWORD, MediaAssetFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    CrossPostFactory,
+    LinkedAccountFactory,
+    MediaAssetFactory,
+    PublishTargetFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -228,3 +234,52 @@ def test_compose_fix_a_too_long_video_and_schedule_to_the_short_creator(
     assert target.options["brand_content"] is False
     assert post.media == short_cut
     assert target.due_at is not None and target.due_at.isoformat() == "2031-05-01T09:30:00+00:00"
+
+
+@pytest.mark.usefixtures("_duration_rule_until_preflight_lands")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_composers_other_pages_pass_axe_and_fit_the_screen(
+    new_context, manager, client_obj, width
+):
+    """Editing a scheduled post (its accounts without a stored authorization, so TikTok can't be
+    asked), a repeated local time being asked about, and the reschedule page."""
+    from playwright.sync_api import expect
+
+    client_obj.timezone = "Australia/Sydney"
+    client_obj.save()
+    tiktok = LinkedAccountFactory(client=client_obj, handle="nw.tiktok", display_name="Northwind")
+    instagram = LinkedAccountFactory(client=client_obj, platform="instagram", handle="nw_ig")
+    post = CrossPostFactory(client=client_obj)
+    PublishTargetFactory(crosspost=post, linked_account=tiktok)
+    PublishTargetFactory(crosspost=post, linked_account=instagram)
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in(page, manager)
+
+    def check(name: str) -> None:
+        assert_accessible(page)
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        ), f"{name} scrolls sideways"
+
+    page.goto(f"/clients/{client_obj.slug}/")
+    expect(page.get_by_role("link", name="New post")).to_be_visible()
+    check("client page")
+
+    page.goto(f"/posts/{post.pk}/edit/")
+    expect(page.get_by_role("heading", name="Edit scheduled post")).to_be_visible()
+    expect(page.locator(f'[data-account-section="{tiktok.pk}"]')).to_contain_text(
+        "TikTok didn't answer about @nw.tiktok on TikTok"
+    )
+    check("edit page")
+    # 02:30 on 6 April 2031 happens twice in Sydney: the page asks which.
+    page.get_by_label("Date").fill("2031-04-06")
+    page.get_by_label(re.compile(r"^Time in Australia/Sydney")).fill("02:30")
+    settled(page, "happens twice")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("radio", name=re.compile("The second time, AEST"))).to_be_visible()
+    check("edit page asking which 02:30")
+    shot(page, f"composer-d-which-time-{width}")
+
+    page.goto(f"/posts/{post.pk}/reschedule/")
+    expect(page.get_by_role("heading", name="Reschedule post")).to_be_visible()
+    check("reschedule page")
