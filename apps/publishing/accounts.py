@@ -208,8 +208,10 @@ def check_accounts(
 
 
 def seal_checks(*, client: Client, checks: Mapping[int, AccountCheck]) -> str:
-    """The answers as a signed form value, bound to the client (no secrets are in them)."""
-    payload = {"client": client.pk, "checks": {str(k): v.to_dict() for k, v in checks.items()}}
+    """The answers as a signed form value, bound to the client (no secrets are in them). A
+    platform that didn't answer isn't sealed: the next request asks it again."""
+    answered = {str(k): v.to_dict() for k, v in checks.items() if v.problem is None}
+    payload = {"client": client.pk, "checks": answered}
     return signing.dumps(payload, salt=_SEAL_SALT, compress=True)
 
 

@@ -100,9 +100,19 @@ class AccountSection:
         return direct_post.creator_problem(self.creator)
 
     @property
+    def unavailable(self) -> str:
+        """Why the account can't be chosen: our records say it can't publish, or TikTok said
+        the creator can't post now (a cap or ban, §1.11 rule 1). A platform that merely didn't
+        answer doesn't make it unavailable: it is asked again."""
+        if self.block:
+            return self.block
+        creator = self.creator
+        return direct_post.creator_problem(creator) if creator and creator.error else ""
+
+    @property
     def selectable(self) -> bool:
         # An account already on the post stays selectable so it can be taken off.
-        return not self.block or self.on_post
+        return not self.unavailable or self.on_post
 
     @property
     def template(self) -> str:
@@ -213,9 +223,12 @@ class ComposerForm(WhenFields):
             required=False,
             label="Who can see this post",
             # No preselected value: the person must choose (§1.11 rule 2).
+            # Required to schedule (marked for assistive technology; the form is `novalidate`
+            # so a draft can still be saved without it).
             widget=forms.Select(
+                attrs={"required": True},
                 choices=[("", direct_post.CHOOSE_PRIVACY)]
-                + [(o, direct_post.privacy_label(o)) for o in options]
+                + [(o, direct_post.privacy_label(o)) for o in options],
             ),
         )
         self.fields[prefix + direct_post.PRIVACY_LEVEL] = privacy
