@@ -20,9 +20,14 @@ from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
-from apps.publishing.models import MediaAsset
+from apps.publishing.models import CrossPost, MediaAsset
 from apps.staff.models import Invitation
-from tests.factories import ConnectLinkFactory, LinkedAccountFactory, MediaAssetFactory
+from tests.factories import (
+    ConnectLinkFactory,
+    CrossPostFactory,
+    LinkedAccountFactory,
+    MediaAssetFactory,
+)
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
 
@@ -46,6 +51,12 @@ NOT_OBJECT_URLS = {
         "and it never crosses clients (tests/publishing/test_media_public_url.py)"
     ),
 }
+# The publishing URL map is mounted whole; the calendar work replaces these entries with rows.
+PLACEHOLDER_URLS = {
+    "publishing:client_calendar": "calendar work (issue 9)",
+    "publishing:post": "calendar work (issue 9)",
+}
+NOT_OBJECT_URLS.update(PLACEHOLDER_URLS)
 NOT_OBJECT_NAMESPACES = {
     "emulator": "the platform sandbox plays TikTok/Instagram; it has its own auth",
     "admin": "Django admin, superusers only",
@@ -236,6 +247,18 @@ def _media_asset(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": asset.pk}
 
 
+def _draft_post(w: dict[str, Any]) -> dict[str, Any]:
+    # No video and no accounts: nothing for preflight or a platform to look at.
+    post = CrossPostFactory(
+        client=w["client"], media=None, scheduled_at=None, status=CrossPost.Status.DRAFT
+    )
+    return {"pk": post.pk}
+
+
+def _scheduled_post(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": CrossPostFactory(client=w["client"], media=None).pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -264,6 +287,12 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "publishing:media_detail": ("get", _media_asset, CLIENT_VIEW),
     "publishing:media_poster": ("get", _media_asset, CLIENT_VIEW),
     "publishing:media_preview": ("get", _media_asset, CLIENT_VIEW),
+    "publishing:compose": ("get", _slug, CLIENT_VIEW),
+    "publishing:preflight_new": ("post", _slug, CLIENT_VIEW),
+    "publishing:edit": ("get", _draft_post, CLIENT_VIEW),
+    "publishing:preflight": ("post", _draft_post, CLIENT_VIEW),
+    "publishing:reschedule": ("get", _scheduled_post, CLIENT_VIEW),
+    "publishing:cancel": ("post", _scheduled_post, CLIENT_VIEW_POST),
 }
 
 

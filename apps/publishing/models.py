@@ -109,6 +109,9 @@ class CrossPost(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # The composer page's one-time key: a second identical submission (a double click, a resent
+    # form) finds the post the first one made instead of making another.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         indexes = [

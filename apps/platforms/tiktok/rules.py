@@ -66,6 +66,22 @@ PRIVACY_LABELS: dict[str, str] = {
     "FOLLOWER_OF_CREATOR": "Followers",
     "SELF_ONLY": "Only me",
 }
+# §1.11 rule 3: branded content can't be private.
+PRIVATE_PRIVACY_LEVEL = "SELF_ONLY"
+# §1.11 rule 3: what TikTok labels a disclosed post as, by what was ticked.
+PROMOTIONAL_CONTENT_LABEL = "Promotional content"  # "Your brand" only
+PAID_PARTNERSHIP_LABEL = "Paid partnership"  # "Branded content" (with or without "Your brand")
+# §1.11 rule 4: the pages the declaration before the post button links to (content-sharing
+# guidelines).
+MUSIC_USAGE_CONFIRMATION_URL = (
+    "https://www.tiktok.com/legal/page/global/music-usage-confirmation/en"
+)
+BRANDED_CONTENT_POLICY_URL = "https://www.tiktok.com/legal/page/global/bc-policy/en"
+# §1.6(a), §1.11 rule 1: creator_info answers these (with HTTP 200) when the creator can't post
+# now; the composer says so and doesn't let the post go to that account.
+POSTING_BLOCK_CODES = frozenset(
+    {"spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap"}
+)
 
 # §1.6(h): content-sharing guidelines.
 UNAUDITED_PRIVACY_LEVELS = frozenset({"SELF_ONLY"})
