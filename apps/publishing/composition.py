@@ -83,6 +83,16 @@ def post_findings(*, content: PostContent, checks: Mapping[int, AccountCheck]) -
         for plan in content.targets
         if (check := checks.get(plan.account.pk)) is not None and check.problem is not None
     ]
+    # An account the platform didn't answer about is reported once, with the platform's reason,
+    # not again as preflight's "couldn't load the posting options".
+    unanswered = {
+        target.account.label
+        for target, plan in zip(targets, content.targets, strict=True)
+        if (check := checks.get(plan.account.pk)) is not None and check.problem
+    }
+    findings = [
+        f for f in findings if not (f.rule == "creator.unavailable" and f.account in unanswered)
+    ]
     return [*problems, *findings]
 
 

@@ -13,17 +13,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from apps.platforms.tiktok import rules as tiktok_rules
+from apps.publishing.options import (
+    ALLOW_COMMENT,
+    ALLOW_DUET,
+    ALLOW_STITCH,
+    BRAND_CONTENT,
+    BRAND_ORGANIC,
+    DISCLOSE_COMMERCIAL,
+    PRIVACY_LEVEL,
+    check_tiktok,
+    parse_tiktok,
+    privacy_label,
+)
 from apps.publishing.preflight import CreatorInfo
 from apps.publishing.probe import MediaProbe
 
-# Option keys of a TikTok target (PublishTarget.options; apps/publishing/options.py parses them).
-PRIVACY_LEVEL = "privacy_level"
-ALLOW_COMMENT = "allow_comment"
-ALLOW_DUET = "allow_duet"
-ALLOW_STITCH = "allow_stitch"
-DISCLOSE_COMMERCIAL = "disclose_commercial"
-BRAND_ORGANIC = "brand_organic"  # "Your brand"
-BRAND_CONTENT = "brand_content"  # "Branded content"
+# The option keys and rules live in apps/publishing/options.py (preflight reads the same ones);
+# this module adds what the composer's form needs around them.
 DISCLOSURE_KEYS = (DISCLOSE_COMMERCIAL, BRAND_ORGANIC, BRAND_CONTENT)
 
 # (option, the creator_info flag that turns it off, what people call it)
@@ -39,9 +45,19 @@ BRANDED_NOT_PRIVATE = (
     "others, so “Only me” isn't available with it."
 )
 
-
-def privacy_label(level: str) -> str:
-    return tiktok_rules.PRIVACY_LABELS.get(level, level.replace("_", " ").capitalize())
+__all__ = [
+    "BRANDED_NOT_PRIVATE",
+    "CHOOSE_PRIVACY",
+    "DISCLOSURE_KEYS",
+    "INTERACTIONS",
+    "PRIVACY_LEVEL",
+    "creator_problem",
+    "direct_post_problems",
+    "disclosure_label",
+    "duration_problem",
+    "normalized",
+    "privacy_label",
+]
 
 
 def disclosure_label(options: Mapping[str, Any]) -> str:
@@ -56,17 +72,9 @@ def disclosure_label(options: Mapping[str, Any]) -> str:
 
 
 def normalized(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The options as stored: every switch a bool, brand choices only under a disclosure."""
-    disclose = bool(options.get(DISCLOSE_COMMERCIAL))
-    return {
-        PRIVACY_LEVEL: str(options.get(PRIVACY_LEVEL) or ""),
-        ALLOW_COMMENT: bool(options.get(ALLOW_COMMENT)),
-        ALLOW_DUET: bool(options.get(ALLOW_DUET)),
-        ALLOW_STITCH: bool(options.get(ALLOW_STITCH)),
-        DISCLOSE_COMMERCIAL: disclose,
-        BRAND_ORGANIC: disclose and bool(options.get(BRAND_ORGANIC)),
-        BRAND_CONTENT: disclose and bool(options.get(BRAND_CONTENT)),
-    }
+    """The options as stored: every switch a bool, brand choices only under a disclosure
+    (options.parse_tiktok; the form has already refused values of the wrong type)."""
+    return parse_tiktok(options).to_dict()
 
 
 def creator_problem(creator: CreatorInfo | None) -> str:
@@ -98,34 +106,12 @@ def duration_problem(creator: CreatorInfo | None, probe: MediaProbe | None) -> s
 
 
 def direct_post_problems(options: Mapping[str, Any], creator: CreatorInfo | None) -> dict[str, str]:
-    """{option key or "" for the target as a whole: why it is refused}; empty when allowed."""
+    """{option key or "" for the target as a whole: why it is refused}; empty when allowed.
+    The rules are options.check_tiktok's, the ones preflight reports."""
     blocked = creator_problem(creator)
     if blocked or creator is None:
         return {"": blocked}
     problems: dict[str, str] = {}
-    privacy = str(options.get(PRIVACY_LEVEL) or "")
-    if not privacy:
-        problems[PRIVACY_LEVEL] = (
-            "Choose who can see this post: TikTok requires a person to pick it for every post."
-        )
-    elif privacy not in creator.privacy_level_options:
-        offered = ", ".join(f"“{privacy_label(o)}”" for o in creator.privacy_level_options)
-        problems[PRIVACY_LEVEL] = (
-            f"TikTok doesn't offer “{privacy_label(privacy)}” for this account; choose one of "
-            f"{offered}."
-        )
-    for key, flag, name in INTERACTIONS:
-        if options.get(key) and getattr(creator, flag):
-            problems[key] = (
-                f"{name} are turned off for this account in TikTok, so they can't be allowed here."
-            )
-    disclose = bool(options.get(DISCLOSE_COMMERCIAL))
-    organic, branded = bool(options.get(BRAND_ORGANIC)), bool(options.get(BRAND_CONTENT))
-    if disclose and not (organic or branded):
-        problems[DISCLOSE_COMMERCIAL] = (
-            "You turned on commercial content disclosure: tick “Your brand”, “Branded content” "
-            "or both, or turn the disclosure off."
-        )
-    if disclose and branded and privacy == tiktok_rules.PRIVATE_PRIVACY_LEVEL:
-        problems.setdefault(PRIVACY_LEVEL, BRANDED_NOT_PRIVATE)
+    for problem in check_tiktok(parse_tiktok(options), creator):
+        problems.setdefault(problem.field, f"{problem.message} {problem.fix}".strip())
     return problems

@@ -149,7 +149,7 @@ def parse_instagram(raw: Mapping[str, Any]) -> InstagramOptions:
 
 
 def privacy_label(level: str) -> str:
-    return PRIVACY_LABELS.get(level, level)
+    return PRIVACY_LABELS.get(level, level.replace("_", " ").capitalize())
 
 
 def check_tiktok(options: TikTokOptions, creator: CreatorInfo | None) -> list[OptionProblem]:

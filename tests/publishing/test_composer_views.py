@@ -227,6 +227,16 @@ def test_a_creator_info_failure_becomes_a_finding_not_an_error_page(
     assert "didn't answer" not in text_of(fragment)
 
 
+def test_an_unanswered_creator_info_is_reported_once_by_the_real_preflight(
+    http, platforms, tiktok, media, client_obj
+):
+    platforms.creators["act.northwind"] = (500, "internal_error")
+    data = submission(http, client_obj, media, tiktok_fields(tiktok))
+    text = text_of(http.post(preflight_new_url(client_obj), data))
+    assert text.count("didn't answer about @northwind on TikTok") == 1
+    assert "Couldn't load the posting options" not in text
+
+
 @time_machine.travel(datetime(2025, 1, 15, 3, 0, tzinfo=UTC), tick=False)
 def test_times_are_asked_in_the_clients_zone_shown_with_its_offset(http, client_obj):
     client_obj.timezone = "Australia/Sydney"
@@ -263,13 +273,14 @@ def test_an_archived_client_gets_no_new_post(http, tiktok, media, client_obj, pr
         (
             {"privacy_level": ""},
             {},
-            "Choose who can see this post: TikTok requires a person to pick it for every post.",
+            "Choose who can see this TikTok post. Pick a privacy level — TikTok requires a "
+            "choice, there is no default.",
         ),
         (
             {"disclose_commercial": True},
             {},
-            "You turned on commercial content disclosure: tick “Your brand”, “Branded content” "
-            "or both",
+            "Commercial content disclosure is on, but neither “Your brand” nor “Branded content” "
+            "is ticked.",
         ),
         (
             {"privacy_level": "SELF_ONLY", "disclose_commercial": True, "brand_content": True},
@@ -279,17 +290,18 @@ def test_an_archived_client_gets_no_new_post(http, tiktok, media, client_obj, pr
         (
             {"privacy_level": "PUBLIC_TO_EVERYONE"},
             {"privacy_level_options": ["FOLLOWER_OF_CREATOR", "SELF_ONLY"]},
-            "TikTok doesn't offer “Everyone” for this account",
+            "“Everyone” is not a privacy level this TikTok account offers. Pick one of: "
+            "Followers, Only me.",
         ),
         (
             {"allow_comment": True},
             {"comment_disabled": True},
-            "Comments are turned off for this account in TikTok, so they can't be allowed here.",
+            "This TikTok account has turned comments off, so this post can't allow comments.",
         ),
         (
             {"allow_duet": True},
             {"duet_disabled": True},
-            "Duets are turned off for this account in TikTok",
+            "This TikTok account has turned duets off",
         ),
     ],
 )
@@ -314,7 +326,7 @@ def test_the_server_asks_tiktok_again_when_scheduling(
     platforms.creators["act.northwind"] = creator(privacy_level_options=["FOLLOWER_OF_CREATOR"])
     response = http.post(compose_url(client_obj), data)
     assert platforms.count("creator_info") == asked + 1
-    assert "TikTok doesn't offer “Only me” for this account" in text_of(response)
+    assert "“Only me” is not a privacy level this TikTok account offers" in text_of(response)
     assert not CrossPost.objects.exists()
 
 

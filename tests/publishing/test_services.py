@@ -179,15 +179,15 @@ def test_a_platform_that_could_not_answer_blocks_scheduling_with_its_reason(
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        ({"privacy_level": ""}, "Choose who can see this post"),
-        ({"privacy_level": "FOLLOWER_OF_CREATOR"}, "doesn't offer “Followers”"),
+        ({"privacy_level": ""}, "Choose who can see this TikTok post"),
+        ({"privacy_level": "FOLLOWER_OF_CREATOR"}, "“Followers” is not a privacy level"),
         (
             {"privacy_level": "SELF_ONLY", "disclose_commercial": True, "brand_content": True},
             "Branded content can't be private",
         ),
         (
             {"privacy_level": "PUBLIC_TO_EVERYONE", "disclose_commercial": True},
-            "tick “Your brand”, “Branded content” or both",
+            "Tick “Your brand”, “Branded content” or both",
         ),
     ],
 )
