@@ -40,6 +40,23 @@ NOT_OBJECT_URLS = {
         "(tests/connections/test_views.py)"
     ),
 }
+# TEMPORARY, branch pub-calendar only: the publishing URL map is mounted here, but these views are
+# still placeholders (404 for everyone) whose rows arrive with the composer and media branches of
+# issue 9. Revert this when merging them; the check below fails once a row exists for any of them.
+AWAITING_SIBLING_BRANCHES = {
+    "publishing:media_library": "pub-media",
+    "publishing:media_upload": "pub-media",
+    "publishing:media_detail": "pub-media",
+    "publishing:media_poster": "pub-media",
+    "publishing:media_preview": "pub-media",
+    "publishing:media_public": "pub-media",
+    "publishing:compose": "pub-composer",
+    "publishing:edit": "pub-composer",
+    "publishing:preflight": "pub-composer",
+    "publishing:cancel": "pub-composer",
+    "publishing:reschedule": "pub-composer",
+    "publishing:preflight_new": "pub-composer",
+}
 NOT_OBJECT_NAMESPACES = {
     "emulator": "the platform sandbox plays TikTok/Instagram; it has its own auth",
     "admin": "Django admin, superusers only",
@@ -247,8 +264,13 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
 
 
 def test_every_object_url_has_a_row():
-    missing = _object_url_names() - set(MATRIX)
+    missing = _object_url_names() - set(MATRIX) - set(AWAITING_SIBLING_BRANCHES)
     assert not missing, f"Add these URLs to the permission matrix: {sorted(missing)}"
+
+
+def test_no_url_awaits_a_branch_that_has_landed():
+    landed = set(AWAITING_SIBLING_BRANCHES) & set(MATRIX)
+    assert not landed, f"Drop these from AWAITING_SIBLING_BRANCHES: {sorted(landed)}"
 
 
 @pytest.fixture
