@@ -20,6 +20,7 @@ urlpatterns = [
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
     path("", include("apps.connections.urls")),
+    path("", include("apps.publishing.urls")),
     path("admin/", admin.site.urls),
 ]
 

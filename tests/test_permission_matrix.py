@@ -20,7 +20,7 @@ from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
 from apps.staff.models import Invitation
-from tests.factories import ConnectLinkFactory, LinkedAccountFactory
+from tests.factories import ConnectLinkFactory, CrossPostFactory, LinkedAccountFactory
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
 
@@ -238,6 +238,10 @@ def _oauth_result(w: dict[str, Any]) -> dict[str, Any]:
     return {"key": oauth.result_key(request)}
 
 
+def _crosspost(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": CrossPostFactory(client=w["client"]).pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -260,6 +264,8 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "connections:oauth_result": ("get", _oauth_result, INITIATOR_ONLY),
     "connections:link_create": ("post", _slug, CLIENT_MANAGE_REAUTH),
     "connections:link_revoke": ("post", _connect_link, CLIENT_MANAGE_POST),
+    "publishing:client_calendar": ("get", _slug, CLIENT_VIEW),
+    "publishing:post": ("get", _crosspost, CLIENT_VIEW),
 }
 
 

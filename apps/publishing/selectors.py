@@ -1,0 +1,80 @@
+"""Reads for the calendar and the post page, shaped for their templates: a fixed number of
+queries however many posts they show (STYLE rule 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from apps.clients.access import clients_visible_to
+from apps.clients.models import Client
+from apps.publishing.models import CrossPost, PublishTarget
+
+# A range with more posts than this shows the first ones and says so: a page of thousands of
+# posts helps nobody, and the cap keeps the page's cost bounded as the agency grows.
+CALENDAR_MAX_POSTS = 400
+
+
+def _targets_with_accounts() -> Prefetch:
+    return Prefetch(
+        "targets",
+        queryset=PublishTarget.objects.select_related("linked_account").order_by("platform", "pk"),
+    )
+
+
+def _posts_for_display() -> QuerySet[CrossPost]:
+    # The probe is the biggest column of a media row and no list shows it.
+    return (
+        CrossPost.objects.select_related("client", "media")
+        .defer("media__probe")
+        .prefetch_related(_targets_with_accounts())
+    )
+
+
+@dataclass(frozen=True)
+class CalendarPosts:
+    posts: list[CrossPost]
+    truncated: bool  # more than CALENDAR_MAX_POSTS fell in the range
+
+
+def calendar_posts(
+    *,
+    user: Any,
+    start: datetime,
+    end: datetime,
+    client: Client | None = None,
+    status: str = "",
+    limit: int | None = None,
+) -> CalendarPosts:
+    """Posts with a time in [start, end) of one client, or of every client `user` sees, in time
+    order, at most `limit` (CALENDAR_MAX_POSTS). Drafts without a time have no place on a
+    calendar and are never returned."""
+    limit = limit or CALENDAR_MAX_POSTS
+    posts = _posts_for_display().filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    if client is not None:
+        posts = posts.filter(client=client)
+    else:
+        posts = posts.filter(client__in=clients_visible_to(user).values("pk"))
+    if status:
+        posts = posts.filter(status=status)
+    found = list(posts.order_by("scheduled_at", "pk")[: limit + 1])
+    return CalendarPosts(posts=found[:limit], truncated=len(found) > limit)
+
+
+def visible_client_zones(*, user: Any) -> list[str]:
+    """The distinct timezones of the clients `user` sees (the calendar's timezone choices)."""
+    return list(
+        clients_visible_to(user).order_by().values_list("timezone", flat=True).distinct()[:50]
+    )
+
+
+def crosspost_targets(*, crosspost: CrossPost) -> list[PublishTarget]:
+    """The post page's targets with their accounts, by platform as in every list."""
+    return list(
+        PublishTarget.objects.filter(crosspost=crosspost)
+        .select_related("linked_account")
+        .order_by("platform", "pk")
+    )
