@@ -1,5 +1,5 @@
-"""Reads for the calendar and the post page, shaped for their templates: a fixed number of
-queries however many posts they show (STYLE rule 2)."""
+"""Reads for the calendar, the post page and the client page's posts card, shaped for their
+templates: a fixed number of queries however many posts they show (STYLE rule 2)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
@@ -16,6 +16,16 @@ from apps.publishing.models import CrossPost, PublishTarget
 # A range with more posts than this shows the first ones and says so: a page of thousands of
 # posts helps nobody, and the cap keeps the page's cost bounded as the agency grows.
 CALENDAR_MAX_POSTS = 400
+CLIENT_CARD_LIMIT = 5
+
+# The client card's "coming up": waiting for their time, or going out now.
+UPCOMING_STATUSES = (CrossPost.Status.SCHEDULED, CrossPost.Status.PUBLISHING)
+# The client card's "latest results": posts whose publishing has ended, one way or another.
+RESULT_STATUSES = (
+    CrossPost.Status.PUBLISHED,
+    CrossPost.Status.PARTIALLY_PUBLISHED,
+    CrossPost.Status.FAILED,
+)
 
 
 def _targets_with_accounts() -> Prefetch:
@@ -78,3 +88,31 @@ def crosspost_targets(*, crosspost: CrossPost) -> list[PublishTarget]:
         .select_related("linked_account")
         .order_by("platform", "pk")
     )
+
+
+@dataclass(frozen=True)
+class ClientPosts:
+    upcoming: list[CrossPost]
+    results: list[CrossPost]
+
+
+def client_posts(*, client: Client) -> ClientPosts:
+    """The client page's posts card: the next posts to go out and the latest results (three
+    queries: each list, then every target of both at once)."""
+    base = CrossPost.objects.filter(client=client).select_related("media").defer("media__probe")
+    upcoming = list(
+        base.filter(status__in=UPCOMING_STATUSES, scheduled_at__isnull=False).order_by(
+            "scheduled_at", "pk"
+        )[:CLIENT_CARD_LIMIT]
+    )
+    results = list(
+        base.filter(status__in=RESULT_STATUSES).order_by(
+            F("scheduled_at").desc(nulls_last=True), "-pk"
+        )[:CLIENT_CARD_LIMIT]
+    )
+    posts = upcoming + results
+    if posts:
+        prefetch_related_objects(posts, _targets_with_accounts())
+    for post in posts:
+        post.client = client  # the card knows its client; no query per post for it
+    return ClientPosts(upcoming=upcoming, results=results)

@@ -1,5 +1,6 @@
-"""How posts and targets read on a page: state colours, options in people's words and
-findings."""
+"""How posts and targets read on a page: state colours, options in people's words, findings, and
+the client page's posts card (rendered here so the clients app needn't import publishing, as
+connections does for its accounts card)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,17 @@ def target_options(target: Any) -> list[tuple[str, str]]:
     """[(label, value)] for a target's options; empty for a platform without a summary."""
     summary = OPTION_SUMMARIES.get(target.platform)
     return summary(target.options or {}) if summary else []
+
+
+@register.inclusion_tag("publishing/_client_posts.html", takes_context=True)
+def client_posts_card(context: dict[str, Any], client: Any) -> dict[str, Any]:
+    """The client page's posts card; the page has already checked that the viewer sees `client`."""
+    from apps.publishing import selectors
+    from apps.publishing.access import can_schedule_for
+
+    return {
+        "request": context["request"],
+        "client": client,
+        "posts": selectors.client_posts(client=client),
+        "can_post": can_schedule_for(client),
+    }
