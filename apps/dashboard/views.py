@@ -9,6 +9,7 @@ from django.shortcuts import render
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
 from apps.clients.selectors import my_clients
+from apps.publishing.selectors import posts_due_soon
 from apps.staff.types import AuthedRequest
 
 
@@ -21,5 +22,6 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "my_clients_count": my_clients(user=request.user).count(),
         "active_count": visible.filter(status=Client.Status.ACTIVE).count(),
         "archived_count": visible.filter(status=Client.Status.ARCHIVED).count(),
+        "due_soon": posts_due_soon(user=request.user),
     }
     return render(request, "dashboard/dashboard.html", context)

@@ -1,13 +1,15 @@
-"""Reads for the calendar, the post page and the client page's posts card, shaped for their
-templates: a fixed number of queries however many posts they show (STYLE rule 2)."""
+"""Reads for the calendar, the post page, the client page's posts card and the dashboard, shaped
+for their templates: each runs a fixed number of queries however many posts it returns
+(STYLE rule 2; tests/publishing/test_query_counts.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
+from django.utils import timezone
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
@@ -16,6 +18,8 @@ from apps.publishing.models import CrossPost, PublishTarget
 # A range with more posts than this shows the first ones and says so: a page of thousands of
 # posts helps nobody, and the cap keeps the page's cost bounded as the agency grows.
 CALENDAR_MAX_POSTS = 400
+DUE_SOON_LIMIT = 10
+DUE_SOON_WINDOW = timedelta(hours=24)
 CLIENT_CARD_LIMIT = 5
 
 # The client card's "coming up": waiting for their time, or going out now.
@@ -88,6 +92,33 @@ def crosspost_targets(*, crosspost: CrossPost) -> list[PublishTarget]:
         .select_related("linked_account")
         .order_by("platform", "pk")
     )
+
+
+@dataclass(frozen=True)
+class DueSoon:
+    posts: list[CrossPost]
+    has_more: bool
+
+
+def posts_due_soon(*, user: Any, now: datetime | None = None) -> DueSoon:
+    """Scheduled posts of the clients `user` sees whose time is in the next 24 hours, soonest
+    first, at most DUE_SOON_LIMIT.
+
+    Cheap at any size: the (status, scheduled_at) index reads only the window, and visibility is
+    a subquery, never a list of client ids pulled into Python.
+    """
+    now = now or timezone.now()
+    posts = list(
+        _posts_for_display()
+        .filter(
+            status=CrossPost.Status.SCHEDULED,
+            scheduled_at__gte=now,
+            scheduled_at__lt=now + DUE_SOON_WINDOW,
+            client__in=clients_visible_to(user).values("pk"),
+        )
+        .order_by("scheduled_at", "pk")[: DUE_SOON_LIMIT + 1]
+    )
+    return DueSoon(posts=posts[:DUE_SOON_LIMIT], has_more=len(posts) > DUE_SOON_LIMIT)
 
 
 @dataclass(frozen=True)
