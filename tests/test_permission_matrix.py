@@ -51,12 +51,6 @@ NOT_OBJECT_URLS = {
         "and it never crosses clients (tests/publishing/test_media_public_url.py)"
     ),
 }
-# The publishing URL map is mounted whole; the calendar work replaces these entries with rows.
-PLACEHOLDER_URLS = {
-    "publishing:client_calendar": "calendar work (issue 9)",
-    "publishing:post": "calendar work (issue 9)",
-}
-NOT_OBJECT_URLS.update(PLACEHOLDER_URLS)
 NOT_OBJECT_NAMESPACES = {
     "emulator": "the platform sandbox plays TikTok/Instagram; it has its own auth",
     "admin": "Django admin, superusers only",
@@ -259,6 +253,10 @@ def _scheduled_post(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": CrossPostFactory(client=w["client"], media=None).pk}
 
 
+def _crosspost(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": CrossPostFactory(client=w["client"]).pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -293,6 +291,8 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "publishing:preflight": ("post", _draft_post, CLIENT_VIEW),
     "publishing:reschedule": ("get", _scheduled_post, CLIENT_VIEW),
     "publishing:cancel": ("post", _scheduled_post, CLIENT_VIEW_POST),
+    "publishing:client_calendar": ("get", _slug, CLIENT_VIEW),
+    "publishing:post": ("get", _crosspost, CLIENT_VIEW),
 }
 
 

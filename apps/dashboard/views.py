@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from apps.clients.models import Client
 from apps.clients.selectors import client_status_counts, my_clients
+from apps.publishing.selectors import posts_due_soon
 from apps.staff.types import AuthedRequest
 
 
@@ -20,5 +21,6 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "my_clients_count": my_clients(user=request.user).count(),
         "active_count": counts[Client.Status.ACTIVE],
         "archived_count": counts[Client.Status.ARCHIVED],
+        "due_soon": posts_due_soon(user=request.user),
     }
     return render(request, "dashboard/dashboard.html", context)

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import Http404
 
 from apps.clients.access import scope_to_visible_clients
+from apps.clients.models import Client
 from apps.publishing.models import CrossPost, MediaAsset
 
 
@@ -27,3 +28,10 @@ def get_crosspost_for_view(user: Any, pk: int) -> CrossPost:
         ).get(pk=pk)
     except CrossPost.DoesNotExist:
         raise Http404("No such post.") from None
+
+
+def can_schedule_for(client: Client) -> bool:
+    """New work (compose, reschedule) for a client the viewer already sees. Everyone who sees a
+    client may post for it (DESIGN §1: its team, its manager, admins); an archived client takes
+    none. Cancelling stays open to them either way, so an archive never strands a post."""
+    return not client.is_archived

@@ -19,10 +19,18 @@ from django.utils import timezone
 from apps.clients.services import client_create
 from apps.connections.models import Capability, ConnectLink, LinkedAccount, State
 from apps.connections.services.links import connect_link_create, connect_link_revoke
+from apps.publishing.models import CrossPost, TargetState
 from apps.staff.models import Role
 from apps.staff.services import invitation_create, user_deactivate
 from tests.browser.conftest import assert_accessible
-from tests.factories import DEFAULT_PASSWORD, CredentialFactory, LinkedAccountFactory, UserFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    CredentialFactory,
+    CrossPostFactory,
+    LinkedAccountFactory,
+    PublishTargetFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,9 +131,53 @@ def seeded(admin_user, manager, staff_member, client_obj, settings) -> dict[str,
     leaving = UserFactory(name="Lee Leaving", email="lee@agency.example")
     user_deactivate(user=leaving, actor=admin_user)
     mail.outbox.clear()
+
+    # Posts: one due soon with options and findings, one partly published, one draft.
+    soon = CrossPostFactory(client=client_obj, scheduled_at=now + timedelta(hours=3))
+    PublishTargetFactory(
+        crosspost=soon,
+        linked_account=accounts["active"],
+        options={"privacy_level": "FOLLOWER_OF_CREATOR", "allow_comment": True},
+    )
+    PublishTargetFactory(
+        crosspost=soon,
+        linked_account=accounts["missing_scope"],
+        findings=[
+            {
+                "platform": "instagram",
+                "rule": "account.capability",
+                "severity": "error",
+                "message": "This account can't publish: Instagram didn't grant publishing.",
+                "fix": "Reconnect the account and allow publishing.",
+                "fix_url": f"/connections/{accounts['missing_scope'].pk}/",
+            }
+        ],
+    )
+    done = CrossPostFactory(
+        client=client_obj,
+        scheduled_at=now - timedelta(hours=1),
+        status=CrossPost.Status.PARTIALLY_PUBLISHED,
+        caption_overrides={"instagram": "Our own words for Instagram"},
+    )
+    PublishTargetFactory(
+        crosspost=done,
+        linked_account=accounts["missing_scope"],
+        state=TargetState.PUBLISHED,
+        permalink="https://www.instagram.com/reel/abc/",
+    )
+    PublishTargetFactory(
+        crosspost=done,
+        linked_account=accounts["active"],
+        state=TargetState.FAILED,
+        state_reason="TikTok refused the video: too long for this account.",
+    )
+    CrossPostFactory(
+        client=kumo, scheduled_at=now + timedelta(hours=5), status=CrossPost.Status.DRAFT
+    )
     return {
         "kumo": kumo,
         "accounts": accounts,
+        "posts": {"soon": soon, "done": done},
         "open_link": link_path(open_url),
         "used_link": link_path(used_url),
     }
@@ -195,6 +247,10 @@ def test_every_staff_page_passes_axe_and_fits_the_screen(
         "client-new": "/clients/new/",
         "client-edit": f"/clients/{client_obj.slug}/edit/",
         **{f"account-{key}": f"/connections/{a.pk}/" for key, a in accounts.items()},
+        "calendar": "/calendar/",
+        "calendar-month": "/calendar/?view=month",
+        "client-calendar": f"/clients/{client_obj.slug}/calendar/?view=month",
+        **{f"post-{key}": f"/posts/{p.pk}/" for key, p in seeded["posts"].items()},
         "audit": "/audit/",
         "staff": "/staff/",
         "staff-invite": "/staff/invite/",
@@ -212,6 +268,8 @@ def test_every_staff_page_passes_axe_and_fits_the_screen(
     shots = {
         "dashboard",
         "client",
+        "calendar",
+        "post-soon",
         "account-missing_scope",
         "account-refresh_failing",
         "staff",

@@ -14,8 +14,9 @@ from django.utils import timezone
 from apps.clients.models import Client, ClientMembership
 from apps.connections.models import ConnectLink, Credential, LinkedAccount, State, StateChange
 
-# The same ceiling holds for 10 and for 500 accounts.
-MAX_QUERIES = {"/": 13, "/clients/": 10, "client": 14}
+# The same ceiling holds for 10 and for 500 accounts. The dashboard's posts due soon and the
+# client page's posts card add theirs (tests/publishing/test_query_counts.py pins those).
+MAX_QUERIES = {"/": 15, "/clients/": 10, "client": 17}
 STATES = [
     State.ACTIVE,
     State.ACTIVE,
