@@ -7,6 +7,7 @@ set by `scripts/run`) and tests generate what they need.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -158,9 +159,39 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT", default=300)
+
+
+def _rate_limit(name: str, *, default: str, per: str) -> str:
+    """An allauth rate list from the environment ("5/5m/key" or "20/m/key,100/h/key"): amount,
+    period (s, m, h, d, optionally with a number) and what it counts, which must be `per`."""
+    value = env.str(name, default=default)
+    form = rf"\d+/\d*[smhd]/{per}" + (r"|\d+/\d*[smhd]" if per == "ip" else "")
+    for part in value.split(","):
+        if part.strip() and not re.fullmatch(form, part.strip()):
+            raise ImproperlyConfigured(
+                f"{name}={value!r}: each rate must look like 10/5m/{per} (amount/period/{per})."
+            )
+    return value
+
+
+# Sign-in limits (DESIGN §10). An agency's office signs in from one public address, so the
+# per-address limits let fifty people sign in at nine o'clock; guessing one account's password is
+# what the strict per-account limit stops. The limits live in the shared cache (see Cache).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    # Sign-in form submissions per client address.
+    "login": _rate_limit("LOGIN_RATE_LIMIT", default="200/m/ip", per="ip"),
+    # Failed sign-ins per account (the email typed). allauth counts an attempt before checking the
+    # password, so a burst of parallel guesses cannot overshoot, and hands it back when it was
+    # right.
+    "login_failed": _rate_limit("LOGIN_FAILED_RATE_LIMIT", default="5/5m/key", per="key"),
+    # Failed sign-ins per client address, counted only once a password proved wrong
+    # (apps/staff/adapters.py): sign-ins still in flight hold none of it.
+    "login_failed_ip": _rate_limit("LOGIN_FAILED_IP_RATE_LIMIT", default="50/5m/ip", per="ip"),
 }
+# The client address is the one our own proxies saw: X-Forwarded-For is read through this many
+# trusted proxies (0: not at all, REMOTE_ADDR is the client). Too low and every sign-in counts
+# against the proxy's address; too high and a client can choose its own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
 # Admins must enrol MFA before using the console (DESIGN §1); off in the demo for easy evaluation.

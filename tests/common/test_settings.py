@@ -120,7 +120,8 @@ def test_every_environment_variable_is_documented():
 
     settings_src = (ROOT / "config" / "settings.py").read_text()
     internal = {"SWITCHBOARD_TESTING", "SWITCHBOARD_ENV_FILE"}  # switches for tests
-    used = set(re.findall(r'env\.[a-z_]+\(\s*"([A-Z_]+)"', settings_src)) - internal
+    used = set(re.findall(r'(?:env\.[a-z_]+|_rate_limit)\(\s*"([A-Z_]+)"', settings_src))
+    used -= internal
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used - documented == set()
 
