@@ -285,6 +285,36 @@ else:
 # A heartbeat older than this makes /healthz report the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 
+# --- Cache --------------------------------------------------------------------------------------
+# What every web process must agree on lives here: allauth's sign-in rate limits and the TOTP
+# codes already used (a code replayed to another process must still be refused). Never
+# per-process memory: Redis when REDIS_URL is set, else a database table that `migrate` creates
+# (apps/common/migrations/0003_cache_table.py). Tests use the table, whatever REDIS_URL says: a
+# test's writes roll back with its transaction, so no limit leaks into the next test or into a
+# suite running beside it; tests/common/test_cache.py proves the Redis path on a database of its
+# own.
+CACHE_TABLE = "switchboard_cache"  # also named in that migration
+if REDIS_URL and not TESTING:
+    CACHES = {
+        "default": {
+            # Django's Redis cache, except that clear() leaves the broker's keys alone.
+            "BACKEND": "apps.common.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "switchboard",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Django's default of 300 entries would cull live rate-limit counters at the first
+            # busy morning (culling drops a third of the keys, not the oldest).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20000)},
+        }
+    }
+
 # --- Platforms (DESIGN §9, PLATFORMS.md) --------------------------------------------------------
 # The sandbox lives in this same process under /_emulator/; production points these at the real
 # hosts. Application code cannot tell the two apart.
