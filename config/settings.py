@@ -91,7 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # allauth's UserSessionsMiddleware, writing each session's row at most once a minute.
+    "apps.staff.middleware.UserSessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -197,6 +198,9 @@ MFA_TOTP_ISSUER = "Switchboard"
 # Admins must enrol MFA before using the console (DESIGN §1); off in the demo for easy evaluation.
 MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not (DEMO or TESTING))
 USERSESSIONS_TRACK_ACTIVITY = True
+# A session's "last seen" (its row) is written at most this often, in seconds (and at once when
+# its address or browser changes): allauth would write it on every request.
+USER_SESSION_ACTIVITY_INTERVAL = env.int("SESSION_ACTIVITY_INTERVAL", default=60)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # --- Sessions and cookies -----------------------------------------------------------------------
