@@ -371,6 +371,11 @@ WEBHOOK_PATHS = {
 WEBHOOK_UNVERIFIED_PER_MINUTE = env.int("WEBHOOK_UNVERIFIED_PER_MINUTE", default=30)
 # Health checks of every active account are spread over this interval (seconds).
 CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 3600)
+# The dashboard's health panel asks for news this often (seconds) while its tab is visible, then
+# twice as long after each unchanged answer, up to the maximum; a hidden tab asks nothing
+# (static/js/app.js, data-poll).
+HEALTH_POLL_INTERVAL = env.float("HEALTH_POLL_INTERVAL", default=5.0)
+HEALTH_POLL_MAX_INTERVAL = env.float("HEALTH_POLL_MAX_INTERVAL", default=60.0)
 # Connect and reconnect are form POSTs answered with a redirect to the platform's consent page;
 # browsers apply `form-action` to that redirect, so the consent origins are allowed there.
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
