@@ -74,24 +74,33 @@ def waits_after_answers(events: list[dict[str, Any]]) -> list[tuple[float, bool]
     return waits
 
 
+def asked(page: Any, count: int) -> None:
+    """Wait until the panel has been asked for `count` times (a busy machine answers slowly)."""
+    page.wait_for_function(
+        f"() => window.__polls.filter(e => e.kind === 'asked').length >= {count}",
+        timeout=60_000,
+    )
+
+
+def a_wait_of(want: int, wait: float) -> bool:
+    # Timers never fire early (a few ms of rounding aside); a late one stays below the next step.
+    return want - 20 <= wait < 2 * want - 20
+
+
 def test_the_wait_doubles_while_nothing_changes_and_resets_on_a_change(dashboard, client_obj):
     page = dashboard
-    page.wait_for_function("() => window.__polls.filter(e => e.kind === 'asked').length >= 6")
+    asked(page, 6)
     waits = [round(ms) for ms, _ in waits_after_answers(timeline(page))][:5]
     # The first answer differs from nothing; then each identical answer doubles the wait.
     expected = [EVERY_MS, 2 * EVERY_MS, 4 * EVERY_MS, MAX_MS, MAX_MS]
-    for wait, want in zip(waits, expected, strict=True):
-        assert want - 20 <= wait <= want + 400, (waits, expected)
+    assert all(map(a_wait_of, expected, waits)), (waits, expected)
     assert page.locator("#health-panel").count() == 1
 
     LinkedAccountFactory(client=client_obj, state=State.NEEDS_RECONNECT, handle="changed")
-    page.get_by_test_id("needs-attention").wait_for(timeout=MAX_MS + 3000)
-    asked = len([e for e in timeline(page) if e["kind"] == "asked"])
-    page.wait_for_function(
-        f"() => window.__polls.filter(e => e.kind === 'asked').length >= {asked + 1}"
-    )
+    page.get_by_test_id("needs-attention").wait_for(timeout=30_000)
+    asked(page, len([e for e in timeline(page) if e["kind"] == "asked"]) + 1)
     after_change = [ms for ms, swapped in waits_after_answers(timeline(page)) if swapped][-1]
-    assert EVERY_MS - 20 <= after_change <= EVERY_MS + 400
+    assert a_wait_of(EVERY_MS, after_change), after_change
 
 
 def test_a_hidden_tab_asks_nothing_until_it_is_shown_again(dashboard):
@@ -101,11 +110,16 @@ def test_a_hidden_tab_asks_nothing_until_it_is_shown_again(dashboard):
     page.wait_for_function("() => window.__polls.some(e => e.kind === 'answered')")
 
     page.evaluate(SET_VISIBILITY, True)
-    page.wait_for_timeout(300)  # a request already on its way may still be answered
+    page.wait_for_function(  # a request already on its way is still answered
+        "() => window.__polls.at(-1).kind === 'answered'", timeout=30_000
+    )
     while_hidden = len([url for url in requests if HEALTH in url])
     page.wait_for_timeout(2 * MAX_MS + 500)  # longer than the longest wait, twice
     assert len([url for url in requests if HEALTH in url]) == while_hidden
 
-    page.evaluate(SET_VISIBILITY, False)  # shown again: asks at once, then every 200 ms again
-    page.wait_for_timeout(EVERY_MS + 300)
+    page.evaluate(SET_VISIBILITY, False)  # shown again: asks at once, not after the long wait
+    for _ in range(MAX_MS // 100):
+        page.wait_for_timeout(100)
+        if len([url for url in requests if HEALTH in url]) > while_hidden:
+            break
     assert len([url for url in requests if HEALTH in url]) > while_hidden
