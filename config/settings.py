@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -92,7 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # allauth's UserSessionsMiddleware, writing each session's row at most once a minute.
+    "apps.staff.middleware.UserSessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -160,14 +162,47 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT", default=300)
+
+
+def _rate_limit(name: str, *, default: str, per: str) -> str:
+    """An allauth rate list from the environment ("5/5m/key" or "20/m/key,100/h/key"): amount,
+    period (s, m, h, d, optionally with a number) and what it counts, which must be `per`."""
+    value = env.str(name, default=default)
+    form = rf"\d+/\d*[smhd]/{per}" + (r"|\d+/\d*[smhd]" if per == "ip" else "")
+    for part in value.split(","):
+        if part.strip() and not re.fullmatch(form, part.strip()):
+            raise ImproperlyConfigured(
+                f"{name}={value!r}: each rate must look like 10/5m/{per} (amount/period/{per})."
+            )
+    return value
+
+
+# Sign-in limits (DESIGN §10). An agency's office signs in from one public address, so the
+# per-address limits let fifty people sign in at nine o'clock; guessing one account's password is
+# what the strict per-account limit stops. The limits live in the shared cache (see Cache).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    # Sign-in form submissions per client address.
+    "login": _rate_limit("LOGIN_RATE_LIMIT", default="200/m/ip", per="ip"),
+    # Failed sign-ins per account (the email typed). allauth counts an attempt before checking the
+    # password, so a burst of parallel guesses cannot overshoot, and hands it back when it was
+    # right.
+    "login_failed": _rate_limit("LOGIN_FAILED_RATE_LIMIT", default="5/5m/key", per="key"),
+    # Failed sign-ins per client address, counted only once a password proved wrong
+    # (apps/staff/adapters.py): sign-ins still in flight hold none of it.
+    "login_failed_ip": _rate_limit("LOGIN_FAILED_IP_RATE_LIMIT", default="50/5m/ip", per="ip"),
 }
+# The client address is the one our own proxies saw: X-Forwarded-For is read through this many
+# trusted proxies (0: not at all, REMOTE_ADDR is the client). Too low and every sign-in counts
+# against the proxy's address; too high and a client can choose its own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
 # Admins must enrol MFA before using the console (DESIGN §1); off in the demo for easy evaluation.
 MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=not (DEMO or TESTING))
 USERSESSIONS_TRACK_ACTIVITY = True
+# A session's "last seen" (its row) is written at most this often, in seconds (and at once when
+# its address or browser changes): allauth would write it on every request.
+USER_SESSION_ACTIVITY_INTERVAL = env.int("SESSION_ACTIVITY_INTERVAL", default=60)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # --- Sessions and cookies -----------------------------------------------------------------------
@@ -290,6 +325,36 @@ else:
 # A heartbeat older than this makes /healthz report the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 
+# --- Cache --------------------------------------------------------------------------------------
+# What every web process must agree on lives here: allauth's sign-in rate limits and the TOTP
+# codes already used (a code replayed to another process must still be refused). Never
+# per-process memory: Redis when REDIS_URL is set, else a database table that `migrate` creates
+# (apps/common/migrations/0003_cache_table.py). Tests use the table, whatever REDIS_URL says: a
+# test's writes roll back with its transaction, so no limit leaks into the next test or into a
+# suite running beside it; tests/common/test_cache.py proves the Redis path on a database of its
+# own.
+CACHE_TABLE = "switchboard_cache"  # also named in that migration
+if REDIS_URL and not TESTING:
+    CACHES = {
+        "default": {
+            # Django's Redis cache, except that clear() leaves the broker's keys alone.
+            "BACKEND": "apps.common.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "switchboard",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Django's default of 300 entries would cull live rate-limit counters at the first
+            # busy morning (culling drops a third of the keys, not the oldest).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20000)},
+        }
+    }
+
 # --- Platforms (DESIGN §9, PLATFORMS.md) --------------------------------------------------------
 # The sandbox lives in this same process under /_emulator/; production points these at the real
 # hosts. Application code cannot tell the two apart.
@@ -342,6 +407,11 @@ WEBHOOK_PATHS = {
 WEBHOOK_UNVERIFIED_PER_MINUTE = env.int("WEBHOOK_UNVERIFIED_PER_MINUTE", default=30)
 # Health checks of every active account are spread over this interval (seconds).
 CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 3600)
+# The dashboard's health panel asks for news this often (seconds) while its tab is visible, then
+# twice as long after each unchanged answer, up to the maximum; a hidden tab asks nothing
+# (static/js/app.js, data-poll).
+HEALTH_POLL_INTERVAL = env.float("HEALTH_POLL_INTERVAL", default=5.0)
+HEALTH_POLL_MAX_INTERVAL = env.float("HEALTH_POLL_MAX_INTERVAL", default=60.0)
 # Connect and reconnect are form POSTs answered with a redirect to the platform's consent page;
 # browsers apply `form-action` to that redirect, so the consent origins are allowed there.
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [

@@ -12,6 +12,9 @@ admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
     request.user.is_active and request.user.is_superuser
 )
 
+# allauth answers a hit sign-in limit with `<ROOT_URLCONF>.handler429` (Django itself has none).
+handler429 = "apps.staff.views.rate_limited"
+
 urlpatterns = [
     path("", include("apps.dashboard.urls")),
     path("healthz", common_views.healthz, name="healthz"),

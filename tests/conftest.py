@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -15,12 +16,18 @@ from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    """The default cache is per process and outlives a test: without this, allauth's rate limits
-    of one test would refuse requests in the next."""
-    cache.clear()
+def fresh_cache(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
+    """Tests use the database cache (settings: Cache), whose writes roll back with the test. A
+    transactional test's (browser, live server) stay, and the flush after it leaves the cache
+    table alone: without this, its rate limits and used TOTP codes would reach the next test."""
     yield
-    cache.clear()
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        with django_db_blocker.unblock():
+            cache.clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -93,4 +92,3 @@ def heartbeat_record(*, cluster: str) -> None:
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(cluster=cluster, defaults={"beat_at": now})
     WorkerHeartbeat.objects.filter(beat_at__lt=now - timedelta(days=7)).delete()
-    cache.set("switchboard:last_heartbeat", now.isoformat(), timeout=None)

@@ -17,7 +17,13 @@ from apps.platforms.instagram.signed_request import FORM_FIELD
 
 
 def _refused(exc: webhooks.WebhookRejected) -> HttpResponse:
-    return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    # Plain text for the platforms' retry logic, never the people-facing 429 page.
+    response = HttpResponse(
+        exc.message, status=exc.status, content_type="text/plain; charset=utf-8"
+    )
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @csrf_exempt

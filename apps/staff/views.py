@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
-from apps.staff import selectors, services
+from apps.staff import ratelimits, selectors, services
 from apps.staff.forms import AcceptInvitationForm, InvitationForm, RoleForm
 from apps.staff.models import Invitation, Role, User
 from apps.staff.roles import is_admin
@@ -210,3 +210,17 @@ def profile(request: HttpRequest) -> HttpResponse:
         "staff/profile.html",
         {"profile_user": request.user, "has_mfa": selectors.user_has_mfa(request.user)},  # type: ignore[arg-type]
     )
+
+
+# --- Rate limits ----------------------------------------------------------------------------------
+
+
+def rate_limited(request: HttpRequest) -> HttpResponse:
+    """What allauth answers when a sign-in limit is hit (config.urls.handler429): our page, saying
+    when to try again, with the same in Retry-After."""
+    match = request.resolver_match
+    action = ratelimits.ACTION_BY_VIEW.get(match.url_name or "") if match else None
+    seconds = ratelimits.wait_seconds(action)
+    response = render(request, "429.html", {"wait": ratelimits.wait_text(seconds)}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

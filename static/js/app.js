@@ -109,6 +109,107 @@
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
   }
 
+  // Live fragments that poll: <div id="…" hx-get="…" hx-trigger="poll" data-poll="5000"
+  // data-poll-max="60000">. While the tab is visible the fragment is asked for after data-poll
+  // ms; each answer identical to the last one (or a failed request) doubles the wait, up to
+  // data-poll-max, and is not swapped in, so focus and scrolling stay put. A changed answer, or
+  // the tab being shown again, brings the wait back to data-poll. A hidden tab asks nothing: a
+  // forgotten dashboard costs the server nothing. Each answer replaces the element (outerHTML),
+  // so the state is kept by its id.
+  var polls = {};
+
+  function pollAttribute(el, name, fallback) {
+    var value = parseInt(el.getAttribute(name), 10);
+    return value > 0 ? value : fallback;
+  }
+
+  function pollLater(id) {
+    var state = polls[id];
+    window.clearTimeout(state.timer);
+    state.timer = null;
+    if (!document.hidden) {
+      state.timer = window.setTimeout(function () { pollNow(id); }, state.wait);
+    }
+  }
+
+  function pollNow(id) {
+    var state = polls[id];
+    var el = document.getElementById(id);
+    window.clearTimeout(state.timer);
+    state.timer = null;
+    if (!el || document.hidden || !window.htmx) { return; }
+    state.askedAt = Date.now();
+    window.htmx.trigger(el, "poll");
+  }
+
+  function startPolling(root) {
+    var found = root.matches && root.matches("[data-poll]") ? [root] : [];
+    if (root.querySelectorAll) {
+      found = found.concat(Array.prototype.slice.call(root.querySelectorAll("[data-poll]")));
+    }
+    found.forEach(function (el) {
+      if (!el.id || polls[el.id]) { return; }  // no id, or an answer that replaced a polling one
+      var every = pollAttribute(el, "data-poll", 5000);
+      polls[el.id] = {
+        every: every,
+        max: Math.max(every, pollAttribute(el, "data-poll-max", 60000)),
+        wait: every,
+        last: null,
+        timer: null,
+        askedAt: Date.now(),
+      };
+      pollLater(el.id);
+    });
+  }
+  startPolling(document);
+  document.addEventListener("htmx:load", function (event) { startPolling(event.detail.elt); });
+
+  function pollOf(detail) {
+    var el = detail.requestConfig && detail.requestConfig.elt;
+    return el && el.hasAttribute("data-poll") ? polls[el.id] : null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var state = pollOf(event.detail);
+    if (!state) { return; }
+    var xhr = event.detail.xhr;
+    if (xhr.status === 200 && xhr.responseText !== state.last) {
+      state.last = xhr.responseText;
+      state.wait = state.every;
+    } else {
+      event.detail.shouldSwap = false;
+      state.wait = Math.min(state.wait * 2, state.max);
+    }
+  });
+
+  // Fired on the element, or on its parent once an answer has replaced it.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var state = pollOf(event.detail);
+    if (!state || state.answered === event.detail.xhr) { return; }
+    state.answered = event.detail.xhr;
+    if (!event.detail.xhr.status) {  // no answer at all (network down): no beforeSwap either
+      state.wait = Math.min(state.wait * 2, state.max);
+    }
+    pollLater(event.detail.requestConfig.elt.id);
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    Object.keys(polls).forEach(function (id) {
+      var state = polls[id];
+      if (document.hidden) {
+        window.clearTimeout(state.timer);
+        state.timer = null;
+        return;
+      }
+      state.wait = state.every;
+      if (Date.now() - state.askedAt >= state.every) {
+        pollNow(id);
+      } else {
+        pollLater(id);
+      }
+    });
+  });
+
   // htmx: send the CSRF token with every request.
   document.addEventListener("htmx:configRequest", function (event) {
     var tokenInput = document.querySelector("input[name=csrfmiddlewaretoken]");

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 
 from apps.staff.models import Role, User
@@ -18,14 +16,6 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.staff.helpers import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    # Sign-in rate limits and used TOTP codes live in the in-process cache the live server shares.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 DASHBOARD = re.compile(r"^https?://[^/]+/$")

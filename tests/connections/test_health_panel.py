@@ -150,3 +150,15 @@ def test_an_account_being_disconnected_is_not_listed(client, staff_member, clien
     client.force_login(staff_member)
     body = client.get("/connections/health/").content.decode()
     assert "leaving.brand" not in body
+
+
+@pytest.mark.django_db
+def test_it_polls_on_the_scripts_schedule_not_a_fixed_timer(http, settings):
+    """static/js/app.js asks for the panel (event "poll") only while the tab is visible, backing
+    off from HEALTH_POLL_INTERVAL to HEALTH_POLL_MAX_INTERVAL while nothing changes."""
+    settings.HEALTH_POLL_INTERVAL = 5
+    settings.HEALTH_POLL_MAX_INTERVAL = 60
+    for body in (panel(http), http.get("/").content.decode()):
+        opening = re.search(r'<div id="health-panel"[^>]*>', body).group(0)
+        assert 'hx-trigger="poll"' in opening
+        assert 'data-poll="5000"' in opening and 'data-poll-max="60000"' in opening

@@ -234,6 +234,17 @@ def test_a_capped_answer_still_says_what_is_wrong(settings, tiktok_account):
 
 
 @pytest.mark.django_db
+def test_a_capped_answer_is_plain_text_saying_when_the_next_minute_starts(settings, tiktok_account):
+    settings.WEBHOOK_UNVERIFIED_PER_MINUTE = 0
+    with time_machine.travel(MID_MINUTE, tick=False):  # 30 s into the minute
+        response = post_tiktok(b"{}", None)
+    assert response.status_code == 429
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Retry-After"] == "30"
+    assert b"<html" not in response.content.lower()
+
+
+@pytest.mark.django_db
 def test_racing_processes_cannot_overshoot_the_cap(settings, tiktok_account):
     """Another process took every slot of this minute after our count (simulated by rows the
     count does not see): the unique slots refuse ours, so nothing past the cap is stored."""

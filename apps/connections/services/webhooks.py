@@ -53,13 +53,15 @@ TIKTOK_REMOVAL_REASONS = {
 class WebhookRejected(Exception):
     """Not provably from the platform, or not readable: answer `status`, nothing changed.
 
-    `message` says what is wrong and is safe to send back (no input echoed, no secret).
+    `message` says what is wrong and is safe to send back (no input echoed, no secret);
+    `retry_after` (seconds), when set, is when a refused delivery would be recorded again.
     """
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    def __init__(self, message: str, *, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,12 @@ def _refuse(
         )
     )
     if not recorded:
-        return WebhookRejected(f"{error}; too many refused deliveries, not recorded", status=429)
+        next_minute = 60 - int(timezone.now().timestamp()) % 60
+        return WebhookRejected(
+            f"{error}; too many refused deliveries, not recorded",
+            status=429,
+            retry_after=next_minute,
+        )
     return WebhookRejected(error)
 
 

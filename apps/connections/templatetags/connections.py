@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from apps.connections.models import Platform
 
@@ -55,6 +56,13 @@ def client_accounts_panel(context: dict[str, Any], client: Any) -> dict[str, Any
         "platforms": Platform.choices,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def health_poll_ms(which: str) -> int:
+    """The health panel's polling interval in milliseconds: "every" (the first wait) or "max"."""
+    seconds = settings.HEALTH_POLL_MAX_INTERVAL if which == "max" else settings.HEALTH_POLL_INTERVAL
+    return round(seconds * 1000)
 
 
 @register.inclusion_tag("connections/health_panel.html", takes_context=True)
