@@ -154,9 +154,15 @@ def test_compose_fix_a_too_long_video_and_schedule_to_the_short_creator(
     expect(section.locator("img.creator-avatar")).to_be_visible()
 
     findings = page.get_by_test_id("findings")
+    # Nothing is chosen for people: until they pick who can see it, that is an error too.
+    expect(findings.locator(".finding-error", has_text="Choose who can see")).to_have_count(
+        1, timeout=10_000
+    )
+    page.get_by_label("Who can see this post").select_option(label="Everyone")
     tiktok_error = findings.locator(".finding-error")
     expect(tiktok_error).to_have_count(1, timeout=10_000)
-    expect(tiktok_error.locator(".finding-fix")).not_to_be_empty()
+    expect(tiktok_error).to_contain_text("The video is 1:30 long")
+    expect(tiktok_error.locator(".finding-fix")).to_contain_text("Trim to 1:00 or less")
     expect(page.locator("#preflight-status")).to_contain_text("1 error")
     shot(page, "composer-a-too-long")
 
