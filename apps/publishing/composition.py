@@ -77,7 +77,12 @@ def post_findings(*, content: PostContent, checks: Mapping[int, AccountCheck]) -
     ]
     if media is None and not targets:
         return []  # nothing composed yet: nothing to judge
-    findings = run_preflight(probe=probe, media_error=media_error, targets=targets)
+    findings = run_preflight(
+        probe=probe,
+        media_error=media_error,
+        targets=targets,
+        media_pending=media is not None and media.is_pending,
+    )
     problems = [
         check.problem
         for plan in content.targets

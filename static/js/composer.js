@@ -162,6 +162,11 @@ if (form) {
     }
   });
   document.addEventListener("media:uploaded", onUploaded);
+  // Choosing a file starts an upload, not a live check: the check runs once the upload is done
+  // (media:uploaded), and never carries the file itself (hx-params="not file").
+  form.querySelectorAll('input[type="file"]').forEach((input) => {
+    input.addEventListener("input", (event) => event.stopPropagation());
+  });
   form.querySelectorAll("[data-tiktok-section]").forEach(syncTikTok);
   syncSections();
 }

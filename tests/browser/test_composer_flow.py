@@ -1,16 +1,16 @@
 """The composer in a real browser against the sandbox on the live server: connect the 60-second
-TikTok creator (tt-short), see a 90-second video refused with its fix, choose a 45-second one,
-complete the TikTok part the way TikTok's audit wants it (PLATFORMS §1.11), check it with axe at
-1280 and 390 px, and schedule.
+TikTok creator (tt-short), upload a generated 90-second video from the composer and watch the
+progress bar move, let the real probe read it, see it refused with its fix, choose a 45-second
+one, complete the TikTok part the way TikTok's audit wants it (PLATFORMS §1.11), check it with axe
+at 1280 and 390 px, schedule, find the post on the calendar and cancel it.
 
-Preflight: while `run_preflight` is still the stub of the preflight work, this test stands in a
-duration-only rule for it (`_duration_rule_until_preflight_lands`); once the real one exists the
-test uses it untouched. Screenshots go to /tmp/switchboard-shots/ (never into the repository).
+Screenshots go to /tmp/switchboard-shots/ (never into the repository).
 """
 
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.connections.models import LinkedAccount
-from apps.publishing import preflight as preflight_module
+from apps.publishing.assets.services import media_asset_probe
 from apps.publishing.models import CrossPost, MediaAsset, TargetState
-from apps.publishing.preflight import Finding, Severity
 from tests.browser.conftest import assert_accessible
 from tests.contract.helpers import Sandbox, base_urls
 from tests.factories import (
@@ -30,6 +29,7 @@ from tests.factories import (
     MediaAssetFactory,
     PublishTargetFactory,
 )
+from tests.publishing.media_files import Video, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,40 +44,59 @@ def sandbox(live_server: Any, transactional_db: None, settings: Any) -> Sandbox:
     return Sandbox(live_server.url)
 
 
-def _preflight_is_a_stub() -> bool:
-    try:
-        preflight_module.run_preflight(probe=None, targets=[])
-    except NotImplementedError:
-        return True
-    return False
+# Slow enough that the ~110 kB upload takes a few seconds, so the bar has in-between values.
+UPLOAD_BYTES_PER_SECOND = 30 * 1024
+
+WATCH_UPLOAD = """
+() => {
+  window.__progress = [];
+  const bar = document.querySelector("[data-upload-bar]");
+  const timer = setInterval(() => {
+    const last = window.__progress[window.__progress.length - 1];
+    if (!bar.parentElement.hidden && bar.value !== last) { window.__progress.push(bar.value); }
+  }, 20);
+  document.addEventListener("media:uploaded", () => setTimeout(() => clearInterval(timer), 200));
+}
+"""
 
 
-@pytest.fixture
-def _duration_rule_until_preflight_lands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stands in for the preflight work's run_preflight only while it doesn't exist yet: the one
-    rule this test exercises, TikTok's per-creator maximum duration (PLATFORMS §1.6(a), §3)."""
-    if not _preflight_is_a_stub():
-        return
+def generated_video(tmp_path: Path, seconds: int) -> bytes:
+    """A real 360x640 H.264 video of `seconds` (flat frames: small and quick to encode)."""
+    frames = seconds * 24
+    return write(tmp_path / f"{seconds}s.mp4", Video(frames=frames, fps=Fraction(24))).read_bytes()
 
-    def duration_only(*, probe: Any, media_error: str = "", targets: list[Any]) -> list[Finding]:
-        found = []
-        for target in targets:
-            creator = target.account.creator
-            limit = creator.max_video_post_duration_sec if creator else None
-            if probe is not None and limit and probe.duration_s > limit:
-                found.append(
-                    Finding(
-                        platform="tiktok",
-                        rule="duration.max",
-                        severity=Severity.ERROR,
-                        message=f"The video is {probe.duration_s:.0f} s long; "
-                        f"{target.account.label} takes videos up to {limit} s.",
-                        fix=f"Trim it to {limit} s or less, or choose a shorter video.",
-                    )
-                )
-        return found
 
-    monkeypatch.setattr("apps.publishing.composition.run_preflight", duration_only)
+def upload_in_composer(page: Any, name: str, content: bytes) -> MediaAsset:
+    """Upload through the composer's widget over a throttled connection; returns the asset
+    once the page has taken it as the post's video."""
+    from playwright.sync_api import expect
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 10,
+            "downloadThroughput": -1,
+            "uploadThroughput": UPLOAD_BYTES_PER_SECOND,
+        },
+    )
+    page.evaluate(WATCH_UPLOAD)
+    page.get_by_label("Video file").set_input_files(
+        files=[{"name": name, "mimeType": "video/mp4", "buffer": content}]
+    )
+    expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()
+    expect(page.locator("[data-upload-status]")).to_contain_text("was uploaded", timeout=30_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    progress = page.evaluate("() => window.__progress")
+    assert any(0 < value < 100 for value in progress), progress  # the bar moved
+    asset = MediaAsset.objects.get(original_name=name)
+    expect(page.get_by_label("Choose an uploaded video")).to_have_value(str(asset.pk))
+    return asset
 
 
 def shot(page: Any, name: str) -> None:
@@ -127,16 +146,14 @@ def video(client: Any, name: str, seconds: float) -> MediaAsset:
     return asset
 
 
-@pytest.mark.usefixtures("_duration_rule_until_preflight_lands")
-def test_compose_fix_a_too_long_video_and_schedule_to_the_short_creator(
-    page, sandbox, manager, client_obj
+def test_compose_fix_a_too_long_video_schedule_it_find_it_and_cancel_it(
+    page, sandbox, manager, client_obj, tmp_path
 ):
     from playwright.sync_api import expect
 
     assert django_settings.EMULATOR_ENABLED
     sign_in(page, manager)
     account = connect_short_creator(page, client_obj)
-    long_cut = video(client_obj, "long-cut.mp4", 90.0)
     short_cut = video(client_obj, "short-cut.mp4", 45.0)
 
     page.goto(f"/clients/{client_obj.slug}/")
@@ -147,13 +164,19 @@ def test_compose_fix_a_too_long_video_and_schedule_to_the_short_creator(
     expect(section.locator("h2")).to_have_text("TikTok · Shorts Only")
     expect(section).to_be_hidden()  # options appear once the account is ticked
 
-    page.get_by_label("Choose an uploaded video").select_option(str(long_cut.pk))
+    long_cut = upload_in_composer(page, "long-cut.mp4", generated_video(tmp_path, 90))
+    findings = page.get_by_test_id("findings")
+    expect(findings).to_contain_text("Still checking the video", timeout=10_000)
+    # The worker's probe task, run here: the real probe, in its own process.
+    assert media_asset_probe(asset_id=long_cut.pk) == "ok"
+    long_cut.refresh_from_db()
+    assert round(long_cut.probe_result().duration_s) == 90
+
     page.get_by_label("Caption for every platform").fill("Morning pour-over in 90 seconds #coffee")
     page.get_by_role("checkbox", name="@sbx.shorts on TikTok").check()
     expect(section).to_be_visible()
     expect(section.locator("img.creator-avatar")).to_be_visible()
 
-    findings = page.get_by_test_id("findings")
     # Nothing is chosen for people: until they pick who can see it, that is an error too.
     expect(findings.locator(".finding-error", has_text="Choose who can see")).to_have_count(
         1, timeout=10_000
@@ -241,8 +264,23 @@ def test_compose_fix_a_too_long_video_and_schedule_to_the_short_creator(
     assert post.media == short_cut
     assert target.due_at is not None and target.due_at.isoformat() == "2031-05-01T09:30:00+00:00"
 
+    # Find it on the client's calendar (its own timezone), open it from there, cancel it.
+    page.goto(f"/clients/{client_obj.slug}/calendar/?view=week&date=2031-05-01")
+    entry = page.locator(".cal-post", has_text="Morning pour-over")
+    expect(entry).to_contain_text("10:30")
+    expect(entry).to_contain_text("Scheduled")
+    entry.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf"/posts/{post.pk}/$"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel post").click()
+    expect(page.get_by_text("Cancelled").first).to_be_visible()
+    post.refresh_from_db()
+    target.refresh_from_db()
+    assert post.status == CrossPost.Status.CANCELLED and target.state == TargetState.CANCELLED
+    page.goto(f"/clients/{client_obj.slug}/calendar/?view=week&date=2031-05-01")
+    expect(page.locator(".cal-post", has_text="Morning pour-over")).to_contain_text("Cancelled")
 
-@pytest.mark.usefixtures("_duration_rule_until_preflight_lands")
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_composers_other_pages_pass_axe_and_fit_the_screen(
     new_context, manager, client_obj, width
