@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client as HttpClient
+from django.urls import reverse
 
 from apps.platforms.types import Platform
+from apps.publishing.models import MediaAsset
 from apps.publishing.preflight import (
     AccountContext,
     CreatorInfo,
@@ -20,6 +23,7 @@ from apps.publishing.preflight import (
     run_preflight,
 )
 from apps.publishing.probe import MediaProbe, UnreadableMedia, probe_isolated
+from tests.factories import MediaAssetFactory
 from tests.publishing.corpus import ANYTHING, OK, UNREADABLE, Case
 
 TIME_LIMIT_S = 20.0
@@ -177,3 +181,30 @@ def test_captions_at_and_over_the_limits(
     }
     assert got == {"tiktok": set(tiktok.split()), "instagram": set(instagram.split())}
     assert len(got["tiktok"]) + len(got["instagram"]) == len(findings)
+
+
+@pytest.mark.django_db
+def test_no_input_produces_a_500_on_the_pages_that_show_it(
+    outcomes: list[Outcome], client_obj, staff_member
+) -> None:
+    """Each outcome stored as the probe task stores it, then the asset page and the composer's
+    live check for a post with that video: every page answers 200."""
+    http = HttpClient()
+    http.force_login(staff_member)
+    check_url = reverse("publishing:preflight_new", args=[client_obj.slug])
+    for outcome in outcomes:
+        asset = MediaAssetFactory(
+            client=client_obj,
+            original_name=f"{outcome.case.name}.mp4",
+            probe_state=(
+                MediaAsset.ProbeState.OK if outcome.probe else MediaAsset.ProbeState.UNREADABLE
+            ),
+            probe=outcome.probe.to_dict() if outcome.probe else {},
+            probe_error=outcome.reason,
+        )
+        detail = http.get(reverse("publishing:media_detail", args=[asset.pk]))
+        assert detail.status_code == 200, outcome.case.name
+        check = http.post(check_url, {"media": asset.pk, "caption": "New roast"})
+        assert check.status_code == 200, outcome.case.name
+    library = http.get(reverse("publishing:media_library", args=[client_obj.slug]))
+    assert library.status_code == 200
