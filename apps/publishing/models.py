@@ -199,3 +199,38 @@ class PublishTarget(models.Model):
         from apps.publishing.lifecycle import FINAL_STATES
 
         return self.state in FINAL_STATES
+
+
+class PublishAttempt(models.Model):
+    """One platform call of a target's publish (DESIGN §4, §6; STYLE rule 8): what was asked,
+    what came back, how long it took. Never a token or a signed URL in `request_summary`."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        TRANSIENT = "transient", "Failed, will retry"
+        PERMANENT = "permanent", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    # `target.calls`: PublishTarget.attempts is the count DESIGN §4 names.
+    target = models.ForeignKey(PublishTarget, on_delete=models.CASCADE, related_name="calls")
+    # The step of the platform's sequence: creator_info, init, upload_chunk, status,
+    # quota, container, container_status, publish, permalink, video_list, …
+    step = models.CharField(max_length=32)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    # The platform package's error category (auth, rate_limit, quota, transient, content,
+    # permanent) when the call failed.
+    category = models.CharField(max_length=16, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    request_summary = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["target", "started_at"], name="attempt_target_time")]
+
+    def __str__(self) -> str:
+        return f"{self.step} of target {self.target_id}: {self.outcome or 'in progress'}"
