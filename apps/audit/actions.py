@@ -63,3 +63,4 @@ class AuditAction(models.TextChoices):
     POST_EDITED = "post.edited", "Post edited"
     POST_CANCELLED = "post.cancelled", "Post cancelled"
     TARGET_CANCELLED = "post.target_cancelled", "Account removed from a post"
+    TARGET_STATE_CHANGED = "post.target_state", "Publishing state changed"

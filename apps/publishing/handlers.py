@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
-
 from apps.connections.hooks import PublishWorkEffect
-from apps.publishing.lifecycle import PENDING_STATES, crosspost_refresh_status
-from apps.publishing.models import CrossPost, PublishTarget, TargetState
+from apps.publishing.lifecycle import (
+    PENDING_STATES,
+    StaleTarget,
+    crosspost_refresh_status,
+    target_transition,
+)
+from apps.publishing.models import PublishTarget, TargetState
 
 if TYPE_CHECKING:
     from apps.connections.models import LinkedAccount
@@ -24,13 +27,20 @@ def account_blocked(*, account: LinkedAccount, effect: PublishWorkEffect, reason
     """
     if effect != PublishWorkEffect.CANCEL:
         return 0
+    cancelled = 0
+    posts = set()
     pending = PublishTarget.objects.filter(linked_account=account, state__in=PENDING_STATES)
-    crosspost_ids = list(pending.values_list("crosspost_id", flat=True).distinct())
-    cancelled = pending.update(
-        state=TargetState.CANCELLED,
-        state_reason=f"The account can no longer publish: {reason}"[:300],
-        state_changed_at=timezone.now(),
-    )
-    for crosspost in CrossPost.objects.filter(pk__in=crosspost_ids):
+    for target in pending.select_related("crosspost__client"):
+        try:
+            target_transition(
+                target=target,
+                to=TargetState.CANCELLED,
+                reason=f"The account can no longer publish: {reason}",
+            )
+        except StaleTarget:
+            continue  # a worker took it meanwhile: the publish task re-checks the account
+        cancelled += 1
+        posts.add(target.crosspost)
+    for crosspost in posts:
         crosspost_refresh_status(crosspost)
     return cancelled

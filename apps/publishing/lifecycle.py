@@ -3,16 +3,25 @@
 `target_transition()` is the only code that changes `PublishTarget.state`. It is a conditional
 update (`WHERE state = <what the caller saw>`), so a caller that lost a race — a staff member
 cancelling while the dispatcher claims the target — changes nothing and learns it
-(`StaleTarget`), instead of half-applying its change.
+(`StaleTarget`), instead of half-applying its change. Every move is audited (the composer's
+services record their own post-level event with before/after instead, `audited=False`), and
+entering a problem state queues the account manager's email (ENTRY_TASKS), on commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.actions import AuditAction
+from apps.audit.services import audit_record
+from apps.common.jobs import enqueue
 from apps.publishing.models import CrossPost, PublishTarget, TargetState
+
+NOTIFY_TASK = "apps.publishing.tasks.notify_target_problem"
 
 # from-state -> the states it may move to.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -63,6 +72,10 @@ FINAL_STATES = frozenset({TargetState.PUBLISHED, TargetState.CANCELLED})
 # Needs a person: shown on the dashboard's recent failures.
 PROBLEM_STATES = frozenset({TargetState.FAILED, TargetState.UNCONFIRMED})
 
+# What entering a state queues, on commit, whoever moved the target there: the account manager
+# hears once about a post that failed or whose outcome nobody can know (DESIGN §6).
+ENTRY_TASKS: dict[str, str] = {state: NOTIFY_TASK for state in PROBLEM_STATES}
+
 
 class IllegalTargetTransition(Exception):
     def __init__(self, target: PublishTarget, to: str) -> None:
@@ -83,7 +96,13 @@ def can_transition(from_state: str, to_state: str) -> bool:
 
 
 def target_transition(
-    *, target: PublishTarget, to: TargetState | str, reason: str = "", **fields: object
+    *,
+    target: PublishTarget,
+    to: TargetState | str,
+    reason: str = "",
+    actor: Any = None,
+    audited: bool = True,
+    **fields: object,
 ) -> PublishTarget:
     """Move `target` from the state it was read in to `to`, with extra `fields` set in the same
     UPDATE. Raises IllegalTargetTransition, or StaleTarget when the row moved meanwhile."""
@@ -93,11 +112,24 @@ def target_transition(
         raise IllegalTargetTransition(target, to)
     now = timezone.now()
     values = {"state": to, "state_reason": reason[:300], "state_changed_at": now, **fields}
-    updated = PublishTarget.objects.filter(pk=target.pk, state=expected).update(**values)
-    if not updated:
-        raise StaleTarget(target, expected)
-    for name, value in values.items():
-        setattr(target, name, value)
+    with transaction.atomic():
+        updated = PublishTarget.objects.filter(pk=target.pk, state=expected).update(**values)
+        if not updated:
+            raise StaleTarget(target, expected)
+        for name, value in values.items():
+            setattr(target, name, value)
+        if audited:
+            audit_record(
+                action=AuditAction.TARGET_STATE_CHANGED,
+                actor=actor,
+                actor_label=None if actor is not None else "system",
+                client=target.crosspost.client,
+                target=target,
+                target_label=f"{target.get_platform_display()} of post {target.crosspost_id}",
+                data={"from": expected, "to": str(to), "reason": reason[:300]},
+            )
+        if to in ENTRY_TASKS:
+            enqueue(ENTRY_TASKS[to], target.pk)
     return target
 
 

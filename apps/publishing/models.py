@@ -173,6 +173,13 @@ class PublishTarget(models.Model):
     last_error_code = models.CharField(max_length=100, blank=True)
     last_error_message = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # When the dispatcher claimed the target (due_at → dispatched_at is the dispatch lag).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # A target in dispatched/publishing past this moment has lost its worker: the dispatcher
+    # claims it again and reconciles (DESIGN §6 Leases).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The problem state the account manager was emailed about (once per episode), or "".
+    notified_state = models.CharField(max_length=16, blank=True)
 
     class Meta:
         constraints = [
@@ -183,6 +190,7 @@ class PublishTarget(models.Model):
         indexes = [
             models.Index(fields=["state", "due_at"], name="target_state_due"),
             models.Index(fields=["linked_account", "state"], name="target_account_state"),
+            models.Index(fields=["state", "lease_until"], name="target_state_lease"),
         ]
 
     def __str__(self) -> str:

@@ -321,6 +321,7 @@ def _move_due(target: PublishTarget, due_at: datetime, **fields: Any) -> None:
             target=target,
             to=TargetState.SCHEDULED,
             reason="Rescheduled before publishing started",
+            audited=False,  # crosspost_reschedule records the post's event with before/after
             due_at=due_at,
             **fields,
         )
@@ -423,7 +424,10 @@ def _update(
     for target in pending:
         if target.linked_account_id not in chosen:
             target_transition(
-                target=target, to=TargetState.CANCELLED, reason="Account taken off the post"
+                target=target,
+                to=TargetState.CANCELLED,
+                reason="Account taken off the post",
+                audited=False,  # crosspost_update records the post's event with before/after
             )
     for account_id, plan in chosen.items():
         values = {
@@ -493,6 +497,7 @@ def crosspost_cancel(*, actor: Any, post: CrossPost, reason: str = "") -> CrossP
                     target=target,
                     to=TargetState.CANCELLED,
                     reason=reason or "Cancelled by staff",
+                    audited=False,  # the post's cancellation event below lists every account
                 )
             status = crosspost_refresh_status(post)
             audit_record(

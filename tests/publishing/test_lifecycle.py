@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.audit.models import AuditEvent
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import State
 from apps.publishing.lifecycle import (
@@ -18,6 +19,8 @@ from apps.publishing.lifecycle import (
     target_transition,
 )
 from apps.publishing.models import CrossPost, PublishTarget, TargetState
+from apps.publishing.notifications import notify_target_problem
+from tests.connections.helpers import captured_tasks
 from tests.factories import CrossPostFactory, LinkedAccountFactory, PublishTargetFactory
 
 S = TargetState
@@ -131,3 +134,50 @@ def test_a_paused_account_keeps_its_targets_for_the_reconnect():
     account_transition(account=target.linked_account, to=State.NEEDS_RECONNECT, reason="expired")
     target.refresh_from_db()
     assert target.state == S.SCHEDULED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_move_is_audited_and_a_problem_state_queues_the_email_on_commit():
+    target = PublishTargetFactory()
+    with captured_tasks() as tasks:
+        target_transition(target=target, to=S.DISPATCHED, reason="due")
+        target_transition(target=target, to=S.PUBLISHING, reason="worker")
+        assert tasks == []
+        target_transition(target=target, to=S.FAILED, reason="TikTok refused the video")
+    assert tasks == [("apps.publishing.tasks.notify_target_problem", (target.pk,))]
+    events = AuditEvent.objects.filter(action="post.target_state").order_by("id")
+    assert [(e.data["from"], e.data["to"]) for e in events] == [
+        ("scheduled", "dispatched"),
+        ("dispatched", "publishing"),
+        ("publishing", "failed"),
+    ]
+    assert {e.client_id for e in events} == {target.crosspost.client_id}
+    assert events.last().data["reason"] == "TikTok refused the video"
+
+
+@pytest.mark.django_db
+def test_the_account_manager_is_emailed_once_per_problem(
+    mailoutbox, manager, django_capture_on_commit_callbacks
+):
+    target = PublishTargetFactory(
+        state=S.FAILED, state_reason="The video is too long for this account."
+    )
+    client = target.crosspost.client
+    client.account_manager = manager
+    client.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_target_problem(target_id=target.pk) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_target_problem(target_id=target.pk) is False  # re-delivered: nothing
+    [mail] = mailoutbox
+    assert mail.to == [manager.email]
+    assert "could not be published" in mail.subject
+    assert "too long for this account" in mail.body
+    assert f"/posts/{target.crosspost_id}/" in mail.body
+    # A retry that fails again is a new episode.
+    PublishTarget.objects.filter(pk=target.pk).update(state=S.SCHEDULED)
+    assert notify_target_problem(target_id=target.pk) is False
+    PublishTarget.objects.filter(pk=target.pk).update(state=S.UNCONFIRMED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_target_problem(target_id=target.pk) is True
+    assert len(mailoutbox) == 2 and "Check the profile" in mailoutbox[1].body
