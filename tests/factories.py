@@ -12,8 +12,8 @@ from apps.connections import vault
 from apps.connections.models import Capability, ConnectLink, Credential, LinkedAccount, State
 from apps.platforms.types import Platform, TokenSet
 from apps.publishing.models import CrossPost, MediaAsset, PublishTarget, TargetState
-from apps.publishing.probe import MediaProbe
 from apps.staff.models import Role, User
+from tests.publishing.media_helpers import probe_result
 
 DAY = 24 * 3600
 
@@ -127,25 +127,8 @@ class MediaAssetFactory(factory.django.DjangoModelFactory[MediaAsset]):
     file = factory.LazyAttribute(lambda o: f"media/test/{o.sha256}")
     probe_state = MediaAsset.ProbeState.OK
     probe = factory.LazyFunction(
-        lambda: MediaProbe(
-            container="mp4",
-            size_bytes=12_000_000,
-            duration_s=30.0,
-            video_codec="h264",
-            video_profile="High",
-            pixel_format="yuv420p",
-            width=1080,
-            height=1920,
-            rotation=0,
-            fps_avg=30.0,
-            variable_frame_rate=False,
-            interlaced=False,
-            bitrate_bps=3_200_000,
-            audio_codec="aac",
-            audio_sample_rate_hz=44_100,
-            audio_channels=2,
-            faststart=True,
-            has_edit_list=False,
+        lambda: probe_result(
+            size_bytes=12_000_000, duration_s=30.0, bitrate_bps=3_200_000
         ).to_dict()
     )
 

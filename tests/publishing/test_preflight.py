@@ -19,30 +19,11 @@ from apps.publishing.preflight import (
     TargetInput,
     run_preflight,
 )
-from apps.publishing.probe import MediaProbe
+from tests.publishing.media_helpers import probe_result
 
 # A video both platforms take: 1080x1920 H.264 High yuv420p, 30 fps, 30 s, 8 Mbps, AAC 44.1 kHz
 # stereo, MP4 with the index first and no edit list.
-GOOD = MediaProbe(
-    container="mp4",
-    size_bytes=30_000_000,
-    duration_s=30.0,
-    video_codec="h264",
-    video_profile="High",
-    pixel_format="yuv420p",
-    width=1080,
-    height=1920,
-    rotation=0,
-    fps_avg=30.0,
-    variable_frame_rate=False,
-    interlaced=False,
-    bitrate_bps=8_000_000,
-    audio_codec="aac",
-    audio_sample_rate_hz=44_100,
-    audio_channels=2,
-    faststart=True,
-    has_edit_list=False,
-)
+GOOD = probe_result(size_bytes=30_000_000, duration_s=30.0, bitrate_bps=8_000_000)
 
 CREATOR = CreatorInfo(
     nickname="Northwind",

@@ -13,11 +13,12 @@ from typing import Any
 import av
 import pytest
 
-from apps.publishing.probe import MediaProbe, UnreadableMedia, isolated, probe_file, probe_isolated
+from apps.publishing.probe import UnreadableMedia, isolated, probe_file, probe_isolated
 from apps.publishing.probe.poster import poster_size
 from apps.publishing.probe.worker import FAULT_ENV
 from tests.publishing.corpus import Case
 from tests.publishing.media_files import Video, write
+from tests.publishing.media_helpers import probe_result
 
 TOO_SLOW = "Checking this file took too long — it may be damaged or unusually complex."
 FAILED = "Checking this file failed — it may be damaged."
@@ -191,25 +192,8 @@ def test_the_child_sees_none_of_the_parents_settings(
 
 
 def answer(**changes: Any) -> bytes:
-    probe = MediaProbe(
-        container="mp4",
-        size_bytes=1000,
-        duration_s=3.2,
-        video_codec="h264",
-        video_profile="High",
-        pixel_format="yuv420p",
-        width=360,
-        height=640,
-        rotation=0,
-        fps_avg=30.0,
-        variable_frame_rate=False,
-        interlaced=False,
-        bitrate_bps=2500,
-        audio_codec="aac",
-        audio_sample_rate_hz=48_000,
-        audio_channels=2,
-        faststart=True,
-        has_edit_list=False,
+    probe = probe_result(
+        duration_s=3.2, width=360, height=640, bitrate_bps=2500, audio_sample_rate_hz=48_000
     ).to_dict()
     poster = base64.b64encode(b"\xff\xd8\xff\xe0 a jpeg").decode()
     data: dict[str, Any] = {"ok": True, "probe": probe, "poster": poster}
