@@ -195,6 +195,9 @@ ACCOUNT_RATE_LIMITS = {
 # trusted proxies (0: not at all, REMOTE_ADDR is the client). Too low and every sign-in counts
 # against the proxy's address; too high and a client can choose its own address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Seconds a sign-in may wait for a limit's counter lock in the shared cache before it is refused
+# (allauth's own is 1 s; apps/staff/ratelimits.py apply_lock_wait).
+RATE_LIMIT_LOCK_WAIT = env.float("RATE_LIMIT_LOCK_WAIT", default=10.0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Switchboard"
 # Admins must enrol MFA before using the console (DESIGN §1); off in the demo for easy evaluation.

@@ -8,3 +8,6 @@ class StaffConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.staff import receivers  # noqa: F401  (allauth sign-in/MFA signals → audit)
+        from apps.staff.ratelimits import apply_lock_wait
+
+        apply_lock_wait()

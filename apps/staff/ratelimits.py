@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 
+from allauth.core.internal import ratelimit as allauth_ratelimit
 from allauth.core.internal.ratelimit import get_rates
+from django.conf import settings
 
 # Our own action next to allauth's: failed sign-ins per client address, counted only once a
 # password proved wrong (apps/staff/adapters.py).
@@ -36,3 +38,17 @@ def wait_seconds(action: str | None) -> int:
 def wait_text(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def apply_lock_wait() -> None:
+    """How long a sign-in waits for the limit's counter in the shared cache.
+
+    allauth guards each counter with a cache lock and treats a wait of over one second as
+    "limited" (`CACHE_LOCK_WAIT_TIMEOUT`, not a setting). Everyone in one office shares the
+    per-address counter, so fifty people signing in at nine queue for it; on SQLite's database
+    cache that queue passed a second and correct passwords were refused (429). The critical
+    section is a cache read and write, so a longer wait costs nothing but time.
+    """
+    if not hasattr(allauth_ratelimit, "CACHE_LOCK_WAIT_TIMEOUT"):  # pragma: no cover
+        raise RuntimeError("allauth renamed CACHE_LOCK_WAIT_TIMEOUT: revisit apply_lock_wait()")
+    allauth_ratelimit.CACHE_LOCK_WAIT_TIMEOUT = settings.RATE_LIMIT_LOCK_WAIT

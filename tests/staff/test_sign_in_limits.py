@@ -3,6 +3,7 @@ one account's password, or many from one address, is still stopped (DESIGN §10)
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,3 +186,40 @@ def test_the_trusted_proxy_count_comes_from_the_environment():
         "shell", "--no-imports", "-c", code, extra_env={"TRUSTED_PROXY_COUNT": "2"}
     )
     assert behind_two.stdout.split() == ["2"], behind_two.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_held_for_over_a_second_makes_a_sign_in_wait_not_fail(settings):
+    """allauth refuses when its counter lock is busy for over 1 s; ours waits (up to
+    RATE_LIMIT_LOCK_WAIT), as fifty sign-ins from one office queue for one counter."""
+    import threading
+
+    from allauth.core.internal import ratelimit as allauth_ratelimit
+
+    from apps.staff.ratelimits import apply_lock_wait
+
+    assert allauth_ratelimit.CACHE_LOCK_WAIT_TIMEOUT == settings.RATE_LIMIT_LOCK_WAIT == 10.0
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with allauth_ratelimit.cache_lock("switchboard-test-counter") as locked:
+            assert locked
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    threading.Timer(1.5, release.set).start()
+    started = time.monotonic()
+    with allauth_ratelimit.cache_lock("switchboard-test-counter") as locked:
+        waited = time.monotonic() - started
+    holder.join()
+    assert locked and 1.3 < waited < 5
+    settings.RATE_LIMIT_LOCK_WAIT = 0.2
+    apply_lock_wait()
+    try:
+        assert allauth_ratelimit.CACHE_LOCK_WAIT_TIMEOUT == 0.2
+    finally:
+        settings.RATE_LIMIT_LOCK_WAIT = 10.0
+        apply_lock_wait()
