@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client
-from apps.publishing.models import CrossPost, PublishTarget
+from apps.publishing.models import CrossPost, PublishAttempt, PublishTarget
 
 # A range with more posts than this shows the first ones and says so: a page of thousands of
 # posts helps nobody, and the cap keeps the page's cost bounded as the agency grows.
@@ -86,10 +86,14 @@ def visible_client_zones(*, user: Any) -> list[str]:
 
 
 def crosspost_targets(*, crosspost: CrossPost) -> list[PublishTarget]:
-    """The post page's targets with their accounts, by platform as in every list."""
+    """The post page's targets with their accounts and platform calls (in the order they were
+    made), by platform as in every list: two queries however many calls there were."""
     return list(
         PublishTarget.objects.filter(crosspost=crosspost)
         .select_related("linked_account")
+        .prefetch_related(
+            Prefetch("calls", queryset=PublishAttempt.objects.order_by("started_at", "id"))
+        )
         .order_by("platform", "pk")
     )
 
