@@ -253,6 +253,18 @@ def test_the_fragment_is_the_section_with_the_posts_status_and_a_summary(admin_u
     assert 'id="post-status">Publishing</span>' in page(admin_user, crosspost)
 
 
+@pytest.mark.parametrize(("state", "actions"), [("dispatched", True), ("publishing", False)])
+def test_the_fragment_brings_the_headers_actions_along(admin_user, client_obj, state, actions):
+    crosspost = post(client_obj, NOW, targets={"tiktok": state})
+
+    html = fragment(admin_user, crosspost)
+
+    start = html.index('<div class="page-actions" id="post-actions" hx-swap-oob="true">')
+    header = html[start : html.index("</div>", start)]
+    assert (reverse("publishing:cancel", args=[crosspost.pk]) in header) is actions
+    assert (reverse("publishing:reschedule", args=[crosspost.pk]) in header) is actions
+
+
 def test_a_failed_account_offers_a_retry_with_a_question(staff_member, client_obj):
     crosspost = post(client_obj, NOW, targets={"tiktok": "failed", "instagram": "published"})
     tiktok = target(crosspost, "tiktok")

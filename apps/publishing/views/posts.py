@@ -109,6 +109,7 @@ def _targets_context(
         ),
     )
     now = timezone.now()
+    changeable = any(t.state in CHANGEABLE_STATES for t in targets)
     return {
         "post": post,
         "client": post.client,
@@ -121,6 +122,9 @@ def _targets_context(
         "target_views": views,
         # Poll while any account's part may move by itself; the last answer without this stops.
         "live": any(is_moving(t, now=now) for t in targets),
+        # The header's actions follow the targets too: no Cancel once publishing has started.
+        "can_cancel": changeable,
+        "can_reschedule": changeable and can_schedule_for(post.client),
     }
 
 
@@ -128,17 +132,13 @@ def _page_context(
     post: CrossPost, *, forms: dict[int, ConfirmForm] | None = None
 ) -> dict[str, Any]:
     context = _targets_context(post, forms=forms)
-    targets = context["targets"]
     when = post.scheduled_at
     local = when.astimezone(ZoneInfo(post.client.timezone)) if when else None
-    changeable = any(t.state in CHANGEABLE_STATES for t in targets)
     return {
         **context,
-        "captions": _captions(post, targets),
+        "captions": _captions(post, context["targets"]),
         "local_time": local,
         "utc_offset": utc_offset_label(local) if local else "",
-        "can_cancel": changeable,
-        "can_reschedule": changeable and can_schedule_for(post.client),
         "has_preview": bool(post.media and post.media.is_readable),
     }
 
