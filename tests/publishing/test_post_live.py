@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.connections.models import State
+from apps.publishing.lifecycle import target_transition
 from apps.publishing.models import PublishAttempt
+from apps.publishing.notifications import notify_target_problem
 from tests.factories import PublishAttemptFactory
 from tests.publishing.post_builders import post, signed_in, target
 
@@ -373,3 +376,27 @@ def test_the_section_costs_the_same_queries_with_5_or_500_calls(admin_user, clie
     )
     many = count()
     assert few == many <= 8
+
+
+@pytest.mark.parametrize(
+    ("state", "explains"),
+    [
+        ("failed", ["TikTok refused it", "Retry now"]),
+        ("unconfirmed", ["TikTok refused it", "Nobody can tell whether TikTok published this."]),
+    ],
+)
+def test_the_managers_email_leads_to_a_page_that_explains(
+    manager, client_obj, settings, django_capture_on_commit_callbacks, state, explains
+):
+    crosspost = post(client_obj, NOW, targets={"tiktok": "publishing"})
+    tiktok = target(crosspost, "tiktok")
+    target_transition(target=tiktok, to=state, reason="TikTok refused it")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_target_problem(target_id=tiktok.pk)
+
+    [email] = mail.outbox
+    url = re.search(rf"{re.escape(settings.PUBLIC_BASE_URL)}(/\S+)", email.body)
+    assert url and url[1] == reverse("publishing:post", args=[crosspost.pk]), email.body
+    html = page(manager, crosspost)
+    for words in explains:
+        assert words in html
