@@ -2,7 +2,8 @@
 from here through the one writer (target_transition) — dispatched, publishing with the upload's
 progress, processing, published with its link — and the timeline of platform calls grows, all
 without a reload; then the polling stops. An unconfirmed account is answered from the page (the
-typed link survives the section's refreshes). axe-core checks the page at 1280 and 390 px.
+typed link survives the section's refreshes). A hidden tab asks nothing until it is shown again.
+axe-core checks the page at 1280 and 390 px.
 
 Intervals are shortened through the settings (POST_POLL_INTERVAL 0.2 s, at most 0.8 s).
 Screenshots go to /tmp/switchboard-shots/ (never into the repository).
@@ -223,3 +224,40 @@ def test_publishing_again_asks_first_and_a_failure_is_retried(
     # Both are due now: the page follows them again.
     assert page.locator("#targets").get_attribute("hx-trigger") == "poll"
     assert_accessible(page)
+
+
+SET_VISIBILITY = """(hidden) => {
+  Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+  Object.defineProperty(document, "visibilityState", {
+    configurable: true, get: () => (hidden ? "hidden" : "visible"),
+  });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_hidden_tab_stops_asking_until_it_is_shown_again(
+    page, live_server, staff_member, client_obj
+):
+    crosspost = post(client_obj, timezone.now(), targets={"tiktok": "dispatched"})
+    tiktok = target(crosspost, "tiktok")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/targets/" in r.url else None)
+    sign_in_as(page, staff_member, live_server)
+    page.goto(f"/posts/{crosspost.pk}/")
+    for _ in range(100):  # it asks while visible
+        if asked:
+            break
+        page.wait_for_timeout(50)
+    assert asked
+
+    page.evaluate(SET_VISIBILITY, True)
+    page.wait_for_timeout(400)  # an answer already on its way may still come
+    while_hidden = len(asked)
+    move(tiktok, "publishing")  # news the hidden tab does not ask for
+    page.wait_for_timeout(2000)  # more than twice the longest wait
+    assert len(asked) == while_hidden
+    assert page.locator(f'#target-{tiktok.pk}[data-state="dispatched"]').count() == 1
+
+    page.evaluate(SET_VISIBILITY, False)  # shown again: asks at once and catches up
+    wait_for_state(page, tiktok, "publishing")
+    assert len(asked) > while_hidden
