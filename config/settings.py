@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.platforms",
     "apps.publishing",
     "apps.dashboard",
+    "apps.ops",
     "apps.demo",
     # "apps.emulator" (the sandbox) is added with EMULATOR_ENABLED, under Platforms below.
 ]
@@ -415,6 +416,13 @@ CONNECTION_CHECK_INTERVAL = env.int("CONNECTION_CHECK_INTERVAL", default=6 * 360
 # (static/js/app.js, data-poll).
 HEALTH_POLL_INTERVAL = env.float("HEALTH_POLL_INTERVAL", default=5.0)
 HEALTH_POLL_MAX_INTERVAL = env.float("HEALTH_POLL_MAX_INTERVAL", default=60.0)
+# A post page asks for its accounts' news this often (seconds) while one of them is on its way
+# out, backing off the same way up to the maximum; it stops once all are done.
+POST_POLL_INTERVAL = env.float("POST_POLL_INTERVAL", default=3.0)
+POST_POLL_MAX_INTERVAL = env.float("POST_POLL_MAX_INTERVAL", default=30.0)
+# /metrics (Prometheus text format) answers only a request with `Authorization: Bearer <this>`;
+# empty: there is no /metrics at all (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Connect and reconnect are form POSTs answered with a redirect to the platform's consent page;
 # browsers apply `form-action` to that redirect, so the consent origins are allowed there.
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [

@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 
 from apps.common import views as common_views
+from apps.ops import views as ops_views
 
 # Django's admin is for superusers only (DESIGN §11); everyone else uses the console.
 admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
@@ -18,6 +19,8 @@ handler429 = "apps.staff.views.rate_limited"
 urlpatterns = [
     path("", include("apps.dashboard.urls")),
     path("healthz", common_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics_endpoint, name="metrics"),
+    path("ops/", include("apps.ops.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("apps.staff.urls")),
     path("clients/", include("apps.clients.urls")),

@@ -11,7 +11,13 @@ from apps.clients.models import Client, ClientMembership
 from apps.connections import vault
 from apps.connections.models import Capability, ConnectLink, Credential, LinkedAccount, State
 from apps.platforms.types import Platform, TokenSet
-from apps.publishing.models import CrossPost, MediaAsset, PublishTarget, TargetState
+from apps.publishing.models import (
+    CrossPost,
+    MediaAsset,
+    PublishAttempt,
+    PublishTarget,
+    TargetState,
+)
 from apps.staff.models import Role, User
 from tests.publishing.media_helpers import probe_result
 
@@ -155,3 +161,19 @@ class PublishTargetFactory(factory.django.DjangoModelFactory[PublishTarget]):
     platform = factory.LazyAttribute(lambda o: o.linked_account.platform)
     state = TargetState.SCHEDULED
     due_at = factory.LazyAttribute(lambda o: o.crosspost.scheduled_at)
+
+
+class PublishAttemptFactory(factory.django.DjangoModelFactory[PublishAttempt]):
+    """A finished, successful platform call; pass outcome, message, http_status… for others."""
+
+    class Meta:
+        model = PublishAttempt
+
+    target = factory.SubFactory(PublishTargetFactory)
+    step = "init"
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(
+        lambda o: o.started_at + timedelta(milliseconds=o.duration_ms or 0)
+    )
+    outcome = PublishAttempt.Outcome.OK
+    duration_ms = 420

@@ -3,7 +3,8 @@
 - `apps/common` is the bottom layer: it imports no other app, not even under TYPE_CHECKING or
   inside a function, and names no other app's module in a dotted-path string (a task path, say).
 - The leaf apps are imported by no other app: the sandbox is reached only over HTTP, through the
-  same clients as the real platforms; the dashboard and the demo sit on top of everything.
+  same clients as the real platforms; the dashboard, the operations pages and the demo sit on top
+  of everything.
 - README's Layout names every app.
 """
 
@@ -18,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ROOT / "apps"
-LEAF_APPS = ("emulator", "dashboard", "demo")
+LEAF_APPS = ("emulator", "dashboard", "demo", "ops")
 DOTTED_PATH = re.compile(r"apps(\.\w+)+")
 
 

@@ -20,13 +20,14 @@ from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
-from apps.publishing.models import CrossPost, MediaAsset
+from apps.publishing.models import CrossPost, MediaAsset, TargetState
 from apps.staff.models import Invitation
 from tests.factories import (
     ConnectLinkFactory,
     CrossPostFactory,
     LinkedAccountFactory,
     MediaAssetFactory,
+    PublishTargetFactory,
 )
 
 ROLES = ("admin", "manager", "team_staff", "outsider", "other_manager", "anonymous")
@@ -120,6 +121,7 @@ CLIENT_VIEW_POST = {
     "other_manager": 404,
     "anonymous": 302,
 }
+CLIENT_VIEW_BAD_FORM = {**CLIENT_VIEW_POST, "admin": 400, "manager": 400, "team_staff": 400}
 CLIENT_VIEW_REAUTH: dict[str, Any] = {
     **CLIENT_VIEW_POST,
     "admin": REAUTH,
@@ -257,6 +259,24 @@ def _crosspost(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": CrossPostFactory(client=w["client"]).pk}
 
 
+def _target(w: dict[str, Any], state: str) -> dict[str, Any]:
+    target = PublishTargetFactory(
+        crosspost__client=w["client"],
+        linked_account=_make_account(w),
+        state=state,
+    )
+    return {"pk": target.pk}
+
+
+def _failed_target(w: dict[str, Any]) -> dict[str, Any]:
+    return _target(w, TargetState.FAILED)
+
+
+def _unconfirmed_target(w: dict[str, Any]) -> dict[str, Any]:
+    # Without an answer the form is refused (400): the role passed the access check.
+    return _target(w, TargetState.UNCONFIRMED)
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -293,6 +313,9 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "publishing:cancel": ("post", _scheduled_post, CLIENT_VIEW_POST),
     "publishing:client_calendar": ("get", _slug, CLIENT_VIEW),
     "publishing:post": ("get", _crosspost, CLIENT_VIEW),
+    "publishing:post_targets": ("get", _crosspost, CLIENT_VIEW),
+    "publishing:target_retry": ("post", _failed_target, CLIENT_VIEW_POST),
+    "publishing:target_confirm": ("post", _unconfirmed_target, CLIENT_VIEW_BAD_FORM),
 }
 
 

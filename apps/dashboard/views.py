@@ -1,4 +1,5 @@
-"""The signed-in home page: the user's clients and the health of their accounts."""
+"""The signed-in home page: the user's clients, the health of their accounts, the posts due soon
+and the ones that recently failed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.shortcuts import render
 
 from apps.clients.models import Client
 from apps.clients.selectors import client_status_counts, my_clients
-from apps.publishing.selectors import posts_due_soon
+from apps.publishing.selectors import posts_due_soon, recent_problems
 from apps.staff.types import AuthedRequest
 
 
@@ -22,5 +23,6 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         "active_count": counts[Client.Status.ACTIVE],
         "archived_count": counts[Client.Status.ARCHIVED],
         "due_soon": posts_due_soon(user=request.user),
+        "recent_problems": recent_problems(user=request.user),
     }
     return render(request, "dashboard/dashboard.html", context)

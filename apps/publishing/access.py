@@ -9,7 +9,7 @@ from django.http import Http404
 
 from apps.clients.access import scope_to_visible_clients
 from apps.clients.models import Client
-from apps.publishing.models import CrossPost, MediaAsset
+from apps.publishing.models import CrossPost, MediaAsset, PublishTarget
 
 
 def get_asset_for_view(user: Any, pk: int) -> MediaAsset:
@@ -27,6 +27,18 @@ def get_crosspost_for_view(user: Any, pk: int) -> CrossPost:
             CrossPost.objects.select_related("client", "media"), user
         ).get(pk=pk)
     except CrossPost.DoesNotExist:
+        raise Http404("No such post.") from None
+
+
+def get_target_for_view(user: Any, pk: int) -> PublishTarget:
+    """One account's part of a post, with its post, client and account; 404 as for the post."""
+    try:
+        return scope_to_visible_clients(
+            PublishTarget.objects.select_related("crosspost__client", "linked_account"),
+            user,
+            field="crosspost__client",
+        ).get(pk=pk)
+    except PublishTarget.DoesNotExist:
         raise Http404("No such post.") from None
 
 

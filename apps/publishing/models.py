@@ -191,6 +191,11 @@ class PublishTarget(models.Model):
             models.Index(fields=["state", "due_at"], name="target_state_due"),
             models.Index(fields=["linked_account", "state"], name="target_account_state"),
             models.Index(fields=["state", "lease_until"], name="target_state_lease"),
+            # The dashboard's recent failures and the metrics' results of the last 24 h: one
+            # state's rows in a window of time.
+            models.Index(fields=["state", "state_changed_at"], name="target_state_changed"),
+            # The metrics' due-post lag: the targets dispatched in the last hour.
+            models.Index(fields=["dispatched_at"], name="target_dispatched"),
         ]
 
     def __str__(self) -> str:
@@ -238,7 +243,11 @@ class PublishAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
-        indexes = [models.Index(fields=["target", "started_at"], name="attempt_target_time")]
+        indexes = [
+            models.Index(fields=["target", "started_at"], name="attempt_target_time"),
+            # The metrics' call outcomes of the last 24 h, across targets.
+            models.Index(fields=["started_at"], name="attempt_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.step} of target {self.target_id}: {self.outcome or 'in progress'}"

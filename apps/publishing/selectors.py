@@ -11,9 +11,10 @@ from typing import Any
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from apps.clients.access import clients_visible_to
+from apps.clients.access import clients_visible_to, scope_to_visible_clients
 from apps.clients.models import Client
-from apps.publishing.models import CrossPost, PublishTarget
+from apps.publishing.lifecycle import PROBLEM_STATES
+from apps.publishing.models import CrossPost, PublishAttempt, PublishTarget
 
 # A range with more posts than this shows the first ones and says so: a page of thousands of
 # posts helps nobody, and the cap keeps the page's cost bounded as the agency grows.
@@ -86,11 +87,40 @@ def visible_client_zones(*, user: Any) -> list[str]:
 
 
 def crosspost_targets(*, crosspost: CrossPost) -> list[PublishTarget]:
-    """The post page's targets with their accounts, by platform as in every list."""
+    """The post page's targets with their accounts and platform calls (in the order they were
+    made), by platform as in every list: two queries however many calls there were."""
     return list(
         PublishTarget.objects.filter(crosspost=crosspost)
         .select_related("linked_account")
+        .prefetch_related(
+            Prefetch("calls", queryset=PublishAttempt.objects.order_by("started_at", "id"))
+        )
         .order_by("platform", "pk")
+    )
+
+
+RECENT_PROBLEMS_LIMIT = 10
+RECENT_PROBLEMS_WINDOW = timedelta(days=7)
+
+
+def recent_problems(*, user: Any, now: datetime | None = None) -> list[PublishTarget]:
+    """The dashboard's recent failures: targets of the clients `user` sees that failed or whose
+    outcome is unknown, entered in the last 7 days, newest first, at most RECENT_PROBLEMS_LIMIT.
+
+    One query at any size: the (state, state_changed_at) index reads only the window of the two
+    problem states, and visibility is a subquery.
+    """
+    now = now or timezone.now()
+    targets = (
+        PublishTarget.objects.filter(
+            state__in=PROBLEM_STATES, state_changed_at__gte=now - RECENT_PROBLEMS_WINDOW
+        )
+        .select_related("crosspost__client", "linked_account")
+        .defer("checkpoint", "findings", "options", "crosspost__caption_overrides")
+        .order_by("-state_changed_at", "-pk")
+    )
+    return list(
+        scope_to_visible_clients(targets, user, field="crosspost__client")[:RECENT_PROBLEMS_LIMIT]
     )
 
 

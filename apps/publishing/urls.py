@@ -25,4 +25,8 @@ urlpatterns = [
     path("calendar/", calendar.calendar, name="calendar"),
     path("clients/<slug:slug>/calendar/", calendar.client_calendar, name="client_calendar"),
     path("posts/<int:pk>/", posts.detail, name="post"),
+    path("posts/<int:pk>/targets/", posts.targets, name="post_targets"),
+    # A person's way out of a failed or unconfirmed account of a post (views/posts.py).
+    path("targets/<int:pk>/retry/", posts.retry, name="target_retry"),
+    path("targets/<int:pk>/confirm/", posts.confirm, name="target_confirm"),
 ]

@@ -3,11 +3,15 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="Archive this client?"> asks before submitting.
+  // <form data-confirm="Archive this client?"> asks before submitting; so does a submit button
+  // with its own data-confirm (a form whose buttons mean different things).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm) {
-      if (!window.confirm(form.dataset.confirm)) {
+    var button = event.submitter;
+    var question = (button && button.dataset && button.dataset.confirm) ||
+      (form instanceof HTMLFormElement && form.dataset.confirm);
+    if (form instanceof HTMLFormElement && question) {
+      if (!window.confirm(question)) {
         event.preventDefault();
         return;
       }
@@ -115,7 +119,9 @@
   // data-poll-max, and is not swapped in, so focus and scrolling stay put. A changed answer, or
   // the tab being shown again, brings the wait back to data-poll. A hidden tab asks nothing: a
   // forgotten dashboard costs the server nothing. Each answer replaces the element (outerHTML),
-  // so the state is kept by its id.
+  // so the state is kept by its id; an answer without data-poll is the last one asked for (a
+  // post page whose accounts are all done). Parts a person may be typing into are kept across
+  // answers with hx-preserve.
   var polls = {};
 
   function pollAttribute(el, name, fallback) {
@@ -173,8 +179,10 @@
     var state = pollOf(event.detail);
     if (!state) { return; }
     var xhr = event.detail.xhr;
-    if (xhr.status === 200 && xhr.responseText !== state.last) {
-      state.last = xhr.responseText;
+    // A form's CSRF token is masked anew on every answer: it alone makes no news.
+    var answer = xhr.responseText.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
+    if (xhr.status === 200 && answer !== state.last) {
+      state.last = answer;
       state.wait = state.every;
     } else {
       event.detail.shouldSwap = false;

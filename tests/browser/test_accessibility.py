@@ -28,6 +28,7 @@ from tests.factories import (
     CredentialFactory,
     CrossPostFactory,
     LinkedAccountFactory,
+    PublishAttemptFactory,
     PublishTargetFactory,
     UserFactory,
 )
@@ -165,19 +166,45 @@ def seeded(admin_user, manager, staff_member, client_obj, settings) -> dict[str,
         state=TargetState.PUBLISHED,
         permalink="https://www.instagram.com/reel/abc/",
     )
-    PublishTargetFactory(
+    failed = PublishTargetFactory(
         crosspost=done,
         linked_account=accounts["active"],
         state=TargetState.FAILED,
         state_reason="TikTok refused the video: too long for this account.",
     )
+    # Its platform calls: the timeline, and the dashboard's recent failures list it.
+    PublishAttemptFactory(target=failed, step="creator_info", started_at=now - timedelta(hours=1))
+    PublishAttemptFactory(
+        target=failed,
+        step="init",
+        started_at=now - timedelta(hours=1),
+        outcome="permanent",
+        http_status=400,
+        error_code="duration_too_long",
+        message="The video is longer than this creator may post.",
+    )
+    unsure = CrossPostFactory(client=client_obj, scheduled_at=now - timedelta(minutes=20))
+    PublishTargetFactory(crosspost=unsure, linked_account=accounts["active"], state="unconfirmed")
+    uploading = PublishTargetFactory(
+        crosspost__client=client_obj,
+        crosspost__scheduled_at=now,
+        linked_account=accounts["active"],
+        state=TargetState.PUBLISHING,
+        checkpoint={"uploaded_bytes": 3_000_000, "total_bytes": 12_000_000},
+    )
+    PublishAttemptFactory(target=uploading, step="upload_chunk", outcome="", finished_at=None)
     CrossPostFactory(
         client=kumo, scheduled_at=now + timedelta(hours=5), status=CrossPost.Status.DRAFT
     )
     return {
         "kumo": kumo,
         "accounts": accounts,
-        "posts": {"soon": soon, "done": done},
+        "posts": {
+            "soon": soon,
+            "done": done,
+            "unconfirmed": unsure,
+            "uploading": uploading.crosspost,
+        },
         "open_link": link_path(open_url),
         "used_link": link_path(used_url),
     }
@@ -263,6 +290,7 @@ def test_every_staff_page_passes_axe_and_fits_the_screen(
         "reauthenticate": "/accounts/reauthenticate/",
         "sign-out": "/accounts/logout/",
         "sandbox": "/_emulator/control/",
+        "operations": "/ops/",
         "not-found": "/no-such-page/",
     }
     shots = {
@@ -270,6 +298,8 @@ def test_every_staff_page_passes_axe_and_fits_the_screen(
         "client",
         "calendar",
         "post-soon",
+        "post-done",
+        "operations",
         "account-missing_scope",
         "account-refresh_failing",
         "staff",

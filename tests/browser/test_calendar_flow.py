@@ -147,7 +147,8 @@ def test_the_calendar_week_month_and_a_post_page(
     expect(targets).to_contain_text("Everyone")
     expect(targets).to_contain_text("Instagram could not download the video.")
     expect(targets).to_contain_text("processing can take a few minutes")
-    expect(page.locator("#attempts")).to_contain_text("Not available yet")
+    expect(targets).to_contain_text("Nothing sent to Instagram yet.")  # its calls' timeline
+    expect(targets.get_by_role("button", name="Retry now")).to_have_count(1)  # Instagram failed
     expect(page.locator("#post-time")).to_contain_text("Europe/London time (UTC+0")
     assert_accessible(page)
     assert_fits(page, f"post {width}")

@@ -1,6 +1,7 @@
 """The pages that list posts run a fixed number of queries whether they show 5 posts or 50: the
 calendars (week and month, all clients and one), the client page's posts card and the
-dashboard's posts due soon. The same ceiling holds at both sizes, and the counts are equal."""
+dashboard's posts due soon and recent failures (the seeded failed targets are recent). The same
+ceiling holds at both sizes, and the counts are equal."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from apps.platforms.types import Platform
 from apps.publishing import direct_post
@@ -110,6 +111,14 @@ def target_options(target: Any) -> list[tuple[str, str]]:
     """[(label, value)] for a target's options; empty for a platform without a summary."""
     summary = OPTION_SUMMARIES.get(target.platform)
     return summary(target.options or {}) if summary else []
+
+
+@register.simple_tag
+def post_poll_ms(which: str) -> int:
+    """The post page's polling interval in milliseconds while an account's part moves: "every"
+    (the first wait) or "max" (static/js/app.js, data-poll)."""
+    seconds = settings.POST_POLL_MAX_INTERVAL if which == "max" else settings.POST_POLL_INTERVAL
+    return round(seconds * 1000)
 
 
 @register.inclusion_tag("publishing/_client_posts.html", takes_context=True)
