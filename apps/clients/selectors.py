@@ -80,12 +80,14 @@ def team_candidates(*, client: Client) -> QuerySet[User]:
 
 
 def my_clients(*, user: Any) -> QuerySet[Client]:
-    """Clients the user is on the team of or manages (an admin's own, not all): found from
-    the person's memberships and managed clients through indexes, never a join over all."""
-    on_team = ClientMembership.objects.filter(user=user).order_by().values("client_id")
-    managed = Client.objects.filter(account_manager=user).order_by().values("pk")
+    """Clients the user is on the team of or manages (an admin's own, not all): the person's
+    own ids are read first through the membership and manager indexes, so the clients are then
+    fetched by primary key — a person's book, whatever the agency's size."""
+    on_team = ClientMembership.objects.filter(user=user).order_by().values_list("client_id")
+    managed = Client.objects.filter(account_manager=user).order_by().values_list("pk")
+    ids = {pk for (pk,) in on_team.union(managed)}
     return (
-        Client.objects.filter(status=Client.Status.ACTIVE, pk__in=on_team.union(managed))
+        Client.objects.filter(status=Client.Status.ACTIVE, pk__in=ids)
         .select_related("account_manager")
         .order_by("name")
     )

@@ -15,11 +15,12 @@ from apps.staff.types import AuthedRequest
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    mine = list(my_clients(user=request.user)[:12])
+    book = my_clients(user=request.user)
+    mine = list(book[:12])
     counts = client_status_counts(user=request.user)
     context = {
         "my_clients": mine,
-        "my_clients_count": my_clients(user=request.user).count(),
+        "my_clients_count": book.count(),
         "active_count": counts[Client.Status.ACTIVE],
         "archived_count": counts[Client.Status.ARCHIVED],
         "due_soon": posts_due_soon(user=request.user),

@@ -1,4 +1,4 @@
-"""The pages that list accounts run a fixed number of queries, from 10 to 500 linked accounts
+"""The pages that list accounts run a fixed number of queries, from 40 to 500 linked accounts
 (no query per row): the dashboard (health panel + needs attention), the clients list, and a
 client page whose accounts card grows with the data."""
 
@@ -111,7 +111,7 @@ def measure(http, client_obj: Client, assert_max) -> dict[str, int]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["admin_user", "manager", "staff_member"])
-def test_pages_run_a_fixed_number_of_queries_from_10_to_500_accounts(
+def test_pages_run_a_fixed_number_of_queries_from_40_to_500_accounts(
     request,
     client,
     client_obj,
@@ -126,12 +126,14 @@ def test_pages_run_a_fixed_number_of_queries_from_10_to_500_accounts(
     client.force_login(request.getfixturevalue(role))
     client.get("/")  # warm the session and per-process caches
 
-    build(10, big_client=client_obj, users=users)
+    # 40: every person manages a client and is on another one, as at 500 (an empty book
+    # needs fewer queries).
+    build(40, big_client=client_obj, users=users)
     small = measure(client, client_obj, django_assert_max_num_queries)
-    build(490, big_client=client_obj, users=users, start=10)
+    build(460, big_client=client_obj, users=users, start=40)
     assert LinkedAccount.objects.count() == 500
     assert LinkedAccount.objects.filter(client=client_obj).count() == 100
     large = measure(client, client_obj, django_assert_max_num_queries)
 
-    print(f"queries as {role}, 10 vs 500 accounts: {small} vs {large}")
+    print(f"queries as {role}, 40 vs 500 accounts: {small} vs {large}")
     assert small == large
