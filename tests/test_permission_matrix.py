@@ -15,6 +15,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from apps.audit.actions import AuditAction
+from apps.audit.services import audit_record
 from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
@@ -221,6 +223,13 @@ def _oauth_result(w: dict[str, Any]) -> dict[str, Any]:
     return {"key": oauth.result_key(request)}
 
 
+def _audit_event(w: dict[str, Any]) -> dict[str, Any]:
+    event = audit_record(
+        action=AuditAction.CLIENT_EDITED, actor=w["manager"], client=w["client"], target=w["client"]
+    )
+    return {"pk": event.pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -243,6 +252,11 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "connections:oauth_result": ("get", _oauth_result, INITIATOR_ONLY),
     "connections:link_create": ("post", _slug, CLIENT_MANAGE_REAUTH),
     "connections:link_revoke": ("post", _connect_link, CLIENT_MANAGE_POST),
+    # A client's audit trail is read by its team (DESIGN §1); the log across clients and the
+    # export (no object in their URLs) are for managers and admins: tests/audit.
+    "audit:event": ("get", _audit_event, CLIENT_VIEW),
+    "audit:client": ("get", _slug, CLIENT_VIEW),
+    "audit:account": ("get", _account, CLIENT_VIEW),
 }
 
 

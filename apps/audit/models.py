@@ -31,6 +31,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # (actor, -id) below serves it
         related_name="+",
     )
     actor_label = models.CharField(max_length=255)
@@ -43,6 +44,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # (client, -id) below serves it
         related_name="+",
     )
     client_label = models.CharField(max_length=255, blank=True)
@@ -60,10 +62,17 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # A client, an account or a person: walked newest first along (column, id), one page
+        # read. Action codes and labels (free text, system actors) are found by bitmap scans of
+        # plain indexes, which PostgreSQL deduplicates (a few MB each, not a copy of every id);
+        # apps/audit/selectors.py decides which way each filter goes.
         indexes = [
             models.Index(fields=["client", "-id"]),
             models.Index(fields=["actor", "-id"]),
-            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_id_idx"),
+            models.Index(fields=["actor_label"], name="audit_actor_label_idx"),
+            models.Index(fields=["client_label"], name="audit_client_label_idx"),
+            models.Index(fields=["target_label"], name="audit_target_label_idx"),
         ]
 
     def __str__(self) -> str:
@@ -106,3 +115,19 @@ class AuditEvent(models.Model):
             return AuditAction(self.action).label
         except ValueError:
             return self.action
+
+
+class AuditLabel(models.Model):
+    """Every distinct label an event carries (actor, client or target), once.
+
+    Free text search looks here first: a few thousand distinct labels rather than millions of
+    events, so even a term made of very common letters is cheap. The events whose labels
+    matched are then found through the label indexes above. The database fills this table by
+    itself (a trigger on each new event, migration 0006), so every way of appending events —
+    audit_record, a bulk load — keeps it complete; nothing in code writes it.
+    """
+
+    text = models.CharField(max_length=255, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.text

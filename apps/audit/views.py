@@ -1,13 +1,30 @@
+"""Audit pages: the log across clients, a client's and an account's timeline (the same list,
+scoped by the URL), one event. Who sees what: apps/audit/selectors.py and
+DESIGN §1."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from dataclasses import replace
+from typing import Any
 
-from apps.audit.actions import AuditAction
-from apps.audit.selectors import audit_event_page
-from apps.clients.access import clients_visible_to
-from apps.staff.roles import can_view_audit
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from apps.audit import search, selectors
+from apps.audit.actions import ACTION_GROUPS, AuditAction, group_of
+from apps.audit.display import describe_data
+from apps.audit.filters import AuditFilter, AuditFilterForm
+from apps.audit.models import AuditEvent
+from apps.clients.access import clients_visible_to, get_client_for_view, scope_to_visible_clients
+from apps.connections.access import get_account_for_view
+from apps.connections.models import LinkedAccount
+from apps.staff.roles import can_view_audit, is_admin
+from apps.staff.types import AuthedRequest
+
+PAGE_SIZE = 50
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -17,30 +34,119 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    if not can_view_audit(request.user):
-        raise Http404
-    action = request.GET.get("action", "")
-    if action not in AuditAction.values:
-        action = ""
-    client_id = _int_or_none(request.GET.get("client"))
-    text = request.GET.get("q", "").strip()[:100]
-    events, next_before = audit_event_page(
-        user=request.user,
-        client_id=client_id,
-        action=action,
-        text=text,
-        before_id=_int_or_none(request.GET.get("before")),
+def _action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Actions grouped as the group filter groups them (optgroups)."""
+    return [
+        (group.label, [(code, f"{AuditAction(code).label} ({code})") for code in group.codes])
+        for group in ACTION_GROUPS
+    ]
+
+
+def _log(
+    request: AuthedRequest,
+    *,
+    scope: QuerySet[AuditEvent],
+    fixed: AuditFilter,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    """The list of events, newest first, for the log and both timelines. `fixed` holds what the
+    URL decides (a timeline's client or account), which the query string cannot change."""
+    form = AuditFilterForm(request.GET)
+    form.is_valid()
+    asked = form.audit_filter()
+    f = replace(
+        asked,
+        client_id=fixed.client_id or asked.client_id,
+        account_id=fixed.account_id or asked.account_id,
     )
+    page = search.audit_event_page(
+        scope=scope, f=f, before_id=_int_or_none(request.GET.get("before")), limit=PAGE_SIZE
+    )
+    for event in page.events:
+        event.summary = describe_data(event.data)  # type: ignore[attr-defined]
+    client_id = f.client_id
+    accounts = (
+        scope_to_visible_clients(LinkedAccount.objects.filter(client_id=client_id), request.user)
+        .order_by("platform", "handle")
+        .only("pk", "platform", "handle", "external_id")
+        if client_id and not fixed.account_id
+        else []
+    )
+    own_params = f.without_scope() if fixed.client_id else f
     context = {
-        "events": events,
-        "next_before": next_before,
-        "action": action,
-        "client_id": client_id,
-        "text": text,
-        "actions": AuditAction.choices,
-        "clients": clients_visible_to(request.user).only("id", "name").order_by("name"),
+        "form": form,
+        "f": f,
+        "events": page.events,
+        "next_before": page.next_before,
         "is_first_page": not request.GET.get("before"),
+        "query": own_params.querystring(),
+        "filtered": not own_params.is_empty,
+        "groups": ACTION_GROUPS,
+        "actions": _action_choices(),
+        "actors": selectors.actor_choices(),
+        "accounts": accounts,
+        "tz_name": timezone.get_current_timezone_name(),
+        **extra,
     }
     return render(request, "audit/list.html", context)
+
+
+@login_required
+def audit_list(request: AuthedRequest) -> HttpResponse:
+    """The log across clients: managers (their clients) and admins (DESIGN §1)."""
+    if not can_view_audit(request.user):
+        raise Http404
+    clients = clients_visible_to(request.user).only("id", "name").order_by("name")
+    return _log(
+        request,
+        scope=selectors.audit_events_visible_to(request.user),
+        fixed=AuditFilter(),
+        extra={"scope_kind": "all", "clients": clients},
+    )
+
+
+@login_required
+def client_timeline(request: AuthedRequest, slug: str) -> HttpResponse:
+    """One client's timeline: whoever may see the client (its team too, DESIGN §1)."""
+    client = get_client_for_view(request.user, slug)
+    return _log(
+        request,
+        scope=selectors.audit_events_for_client(client=client),
+        fixed=AuditFilter(client_id=client.pk),
+        extra={"scope_kind": "client", "client": client},
+    )
+
+
+@login_required
+def account_timeline(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One account's timeline, with who ended its authorization and when."""
+    account = get_account_for_view(request.user, pk)
+    return _log(
+        request,
+        scope=selectors.audit_events_for_account(account=account),
+        fixed=AuditFilter(client_id=account.client_id, account_id=account.pk),
+        extra={
+            "scope_kind": "account",
+            "client": account.client,
+            "account": account,
+            "revocation": selectors.account_revocation_history(account=account),
+        },
+    )
+
+
+@login_required
+def event_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    event = selectors.audit_event_for_view(request.user, pk)
+    group = group_of(event.action)
+    context = {
+        "event": event,
+        "group": group,
+        "changes": describe_data(event.data),
+        "chain": selectors.audit_chain_position(event),
+        "show_neighbours": is_admin(request.user),
+        "can_filter": can_view_audit(request.user),
+        "client_slug": selectors.client_slug(event.client_id),
+        "is_account": event.target_type == search.ACCOUNT_TARGET,
+        "tz_name": timezone.get_current_timezone_name(),
+    }
+    return render(request, "audit/event.html", context)

@@ -84,6 +84,9 @@ def test_tokens_never_reach_pages_logs_audit_or_task_payloads(
             "/connections/health/",
             "/audit/",
             f"/audit/?client={client_obj.pk}",
+            f"/audit/clients/{client_obj.slug}/",
+            *[f"/audit/accounts/{a.pk}/" for a in accounts],
+            *[f"/audit/{pk}/" for pk in AuditEvent.objects.values_list("pk", flat=True)],
             *[f"/connections/{a.pk}/" for a in accounts],
             "/_emulator/control/",  # the sandbox's own page shows tokens masked
         ]
