@@ -65,6 +65,8 @@ class AuditAction(models.TextChoices):
     POST_EDITED = "post.edited", "Post edited"
     POST_CANCELLED = "post.cancelled", "Post cancelled"
     TARGET_CANCELLED = "post.target_cancelled", "Account removed from a post"
+    # The audit log itself
+    AUDIT_EXPORTED = "audit.exported", "Audit log exported"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ ACTION_GROUPS: tuple[ActionGroup, ...] = (
     ActionGroup("staff", "Staff and roles", ("staff.", "handoff.")),
     ActionGroup("clients", "Clients and teams", ("client.",)),
     ActionGroup("sign_in", "Sign-in", ("auth.",)),
+    ActionGroup("audit", "Audit log", ("audit.",)),
 )
 GROUPS_BY_KEY = {group.key: group for group in ACTION_GROUPS}
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import slugify
 
 from apps.audit.actions import GROUPS_BY_KEY, AuditAction
 
@@ -82,6 +83,25 @@ class AuditFilter:
     def without_scope(self) -> AuditFilter:
         """The same filter minus the client and account a timeline fixes by its URL."""
         return replace(self, client_id=None, account_id=None)
+
+    def filename(
+        self, *, client_slug: str = "", account_label: str = "", newest: int | None = None
+    ) -> str:
+        """`audit-bluebird-bakery-connections-2026-11-01_2026-11-30.csv` and the like."""
+        parts = ["audit", client_slug, slugify(account_label)]
+        if self.actor:
+            parts.append(slugify(self.actor.replace(":", "-")))
+        parts += [self.group, slugify(self.action.replace(".", "-"))]
+        if self.text:
+            parts.append("search-" + slugify(self.text)[:30])
+        if self.date_from or self.date_to:
+            start = self.date_from.isoformat() if self.date_from else "start"
+            end = self.date_to.isoformat() if self.date_to else "now"
+            parts.append(f"{start}_{end}")
+        if newest:
+            parts.append(f"newest-{newest}")
+        name = "-".join(part for part in parts if part)
+        return (name if name != "audit" else "audit-all")[:150] + ".csv"
 
 
 class AuditFilterForm(forms.Form):

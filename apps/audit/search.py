@@ -14,8 +14,10 @@ millions of rows, each filter answered without reading the table end to end (DES
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -189,3 +191,39 @@ def audit_event_page(
     ids = audit_event_ids(scope=scope, f=f, before_id=before_id, limit=limit + 1)
     events = list(AuditEvent.objects.filter(id__in=ids[:limit]).order_by("-id"))
     return EventPage(events, ids[limit - 1] if len(ids) > limit else None)
+
+
+# Ids walked per query of an export; each query stops after a batch.
+EXPORT_WINDOW = 100_000
+
+
+def audit_event_batches(
+    *,
+    scope: QuerySet[AuditEvent],
+    f: AuditFilter,
+    fields: list[str],
+    batch_size: int = 2000,
+    limit: int | None = None,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every matching event, newest first, as lists of (id, *fields) tuples, `batch_size` at most:
+    each query is bounded (one batch along an index, or one window of ids), so an export of
+    any size holds one batch in memory at a time."""
+    qs = apply_filter(scope, f)
+    low, high = id_bounds(*f.time_range())
+    low = max(low, 1)
+    if high is None:
+        newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        high = (newest or 0) + 1
+    cursor = high
+    indexed = _walks_an_index(f)
+    left = limit
+    while cursor > low and (left is None or left > 0):
+        floor = low if indexed else max(low, cursor - EXPORT_WINDOW)
+        size = batch_size if left is None else min(batch_size, left)
+        window = qs.filter(id__lt=cursor, id__gte=floor).order_by("-id")
+        rows = list(window.values_list("id", *fields)[:size])
+        if rows:
+            yield rows
+            left = None if left is None else left - len(rows)
+        # A full batch: the window may hold more below its last id. Otherwise: the next window.
+        cursor = rows[-1][0] if len(rows) == size else floor

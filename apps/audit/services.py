@@ -1,8 +1,9 @@
-"""`audit_record()`: the one way an audit event is written (DESIGN §7)."""
+"""Writes of the audit log: `audit_record()`, the one way an event is written (DESIGN §7), and
+the record of an export."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -11,6 +12,9 @@ from apps.audit.actions import AuditAction
 from apps.audit.models import GENESIS_HASH, AuditEvent
 from apps.common.http import REDACTED, SECRET_NAMES
 from apps.common.logging import RequestMeta, request_meta_var
+
+if TYPE_CHECKING:
+    from apps.staff.models import User
 
 # Serializes chain appends on PostgreSQL for the rest of the caller's transaction.
 _CHAIN_LOCK_KEY = 0x5357_4244  # "SWBD"
@@ -82,3 +86,19 @@ def audit_record(
         event.hash = event.compute_hash()
         event.save(force_insert=True)
     return event
+
+
+# --- Export ----------------------------------------------------------------------------------
+
+
+def audit_export_record(
+    *, actor: User, params: dict[str, str], client: Any = None, filename: str
+) -> AuditEvent:
+    """An export is itself audited (DESIGN §1 counts it among the sensitive actions)."""
+    return audit_record(
+        action=AuditAction.AUDIT_EXPORTED,
+        actor=actor,
+        client=client,
+        target_label=filename,
+        data={"filter": params},
+    )

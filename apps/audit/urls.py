@@ -7,6 +7,7 @@ from apps.audit import views
 app_name = "audit"
 urlpatterns = [
     path("", views.audit_list, name="list"),
+    path("export.csv", views.export_csv, name="export"),
     path("<int:pk>/", views.event_detail, name="event"),
     path("clients/<slug:slug>/", views.client_timeline, name="client"),
     path("accounts/<int:pk>/", views.account_timeline, name="account"),

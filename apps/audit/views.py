@@ -1,5 +1,5 @@
 """Audit pages: the log across clients, a client's and an account's timeline (the same list,
-scoped by the URL), one event. Who sees what: apps/audit/selectors.py and
+scoped by the URL), one event and the CSV export. Who sees what: apps/audit/selectors.py and
 DESIGN §1."""
 
 from __future__ import annotations
@@ -7,17 +7,22 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit import search, selectors
 from apps.audit.actions import ACTION_GROUPS, AuditAction, group_of
 from apps.audit.display import describe_data
+from apps.audit.export import audit_csv_lines
 from apps.audit.filters import AuditFilter, AuditFilterForm
 from apps.audit.models import AuditEvent
+from apps.audit.services import audit_export_record
 from apps.clients.access import clients_visible_to, get_client_for_view, scope_to_visible_clients
 from apps.connections.access import get_account_for_view
 from apps.connections.models import LinkedAccount
@@ -81,6 +86,8 @@ def _log(
         "is_first_page": not request.GET.get("before"),
         "query": own_params.querystring(),
         "filtered": not own_params.is_empty,
+        "export_query": f.querystring(),
+        "can_export": can_view_audit(request.user),
         "groups": ACTION_GROUPS,
         "actions": _action_choices(),
         "actors": selectors.actor_choices(),
@@ -150,3 +157,49 @@ def event_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "tz_name": timezone.get_current_timezone_name(),
     }
     return render(request, "audit/event.html", context)
+
+
+def _require_recent_reauthentication(request: HttpRequest) -> None:
+    """allauth's check, run after the access check so that a role without access gets the 404
+    every other page gives, not a password prompt (DESIGN §1: export is a sensitive action)."""
+    reauthentication_required(lambda _request: HttpResponse())(request)
+
+
+@login_required
+def export_csv(request: AuthedRequest) -> HttpResponseBase:
+    """Any filter of the log as CSV, streamed (managers: their clients; admins: all).
+    `limit=N` exports the newest N events of the filter only."""
+    if not can_view_audit(request.user):
+        raise Http404
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        # Never export more than was asked: show the log with the filter's errors instead.
+        return redirect(reverse("audit:list") + "?" + request.GET.urlencode())
+    _require_recent_reauthentication(request)
+    f = form.audit_filter()
+    client = (
+        clients_visible_to(request.user).filter(pk=f.client_id).first() if f.client_id else None
+    )
+    account = (
+        scope_to_visible_clients(LinkedAccount.objects.filter(pk=f.account_id), request.user)
+        .select_related("client")
+        .first()
+        if f.account_id
+        else None
+    )
+    limit = _int_or_none(request.GET.get("limit"))
+    limit = limit if limit and limit > 0 else None
+    filename = f.filename(
+        client_slug=client.slug if client else "",
+        account_label=account.label if account else "",
+        newest=limit,
+    )
+    params = {**f.params(), **({"limit": str(limit)} if limit else {})}
+    audit_export_record(actor=request.user, params=params, client=client, filename=filename)
+    response = StreamingHttpResponse(
+        audit_csv_lines(scope=selectors.audit_events_visible_to(request.user), f=f, limit=limit),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -45,6 +45,15 @@ def test_others_get_404_for_a_timeline(client, request, role, world):
     assert client.get(reverse("audit:account", args=[world.account.pk])).status_code == 404
 
 
+def test_only_managers_and_admins_get_the_export_link(client, manager, staff_member, world):
+    url = reverse("audit:client", args=[world.client.slug])
+    client.force_login(staff_member)
+    assert reverse("audit:export") not in client.get(url).content.decode()
+    client.force_login(manager)
+    body = client.get(url, {"group": "connections"}).content.decode()
+    assert f"{reverse('audit:export')}?client={world.client.pk}&amp;group=connections" in body
+
+
 @pytest.mark.parametrize("role", ["admin_user", "manager", "staff_member"])
 def test_an_accounts_timeline_shows_its_events_only(client, request, role, world):
     client.force_login(request.getfixturevalue(role))
