@@ -230,6 +230,10 @@ def _audit_event(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": event.pk}
 
 
+def _report(w: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": w["client"].slug, "year": 2026, "month": 11}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -257,6 +261,7 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "audit:event": ("get", _audit_event, CLIENT_VIEW),
     "audit:client": ("get", _slug, CLIENT_VIEW),
     "audit:account": ("get", _account, CLIENT_VIEW),
+    "audit:report": ("get", _report, CLIENT_VIEW),
 }
 
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export"),
     path("<int:pk>/", views.event_detail, name="event"),
     path("clients/<slug:slug>/", views.client_timeline, name="client"),
+    path("clients/<slug:slug>/report/<int:year>-<int:month>/", views.client_report, name="report"),
     path("accounts/<int:pk>/", views.account_timeline, name="account"),
 ]

@@ -1,10 +1,11 @@
-"""Audit pages: the log across clients, a client's and an account's timeline (the same list,
-scoped by the URL), one event and the CSV export. Who sees what: apps/audit/selectors.py and
-DESIGN §1."""
+"""Audit pages: the log across clients, a client's and an account's timeline (the same list, scoped
+by the URL), one event, the CSV export and the monthly client report. Who sees what:
+apps/audit/selectors.py and DESIGN §1."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
@@ -22,6 +23,7 @@ from apps.audit.display import describe_data
 from apps.audit.export import audit_csv_lines
 from apps.audit.filters import AuditFilter, AuditFilterForm
 from apps.audit.models import AuditEvent
+from apps.audit.report import client_monthly_report
 from apps.audit.services import audit_export_record
 from apps.clients.access import clients_visible_to, get_client_for_view, scope_to_visible_clients
 from apps.connections.access import get_account_for_view
@@ -116,11 +118,16 @@ def audit_list(request: AuthedRequest) -> HttpResponse:
 def client_timeline(request: AuthedRequest, slug: str) -> HttpResponse:
     """One client's timeline: whoever may see the client (its team too, DESIGN §1)."""
     client = get_client_for_view(request.user, slug)
+    today = timezone.localdate()
     return _log(
         request,
         scope=selectors.audit_events_for_client(client=client),
         fixed=AuditFilter(client_id=client.pk),
-        extra={"scope_kind": "client", "client": client},
+        extra={
+            "scope_kind": "client",
+            "client": client,
+            "report_month": today.replace(day=1),
+        },
     )
 
 
@@ -203,3 +210,17 @@ def export_csv(request: AuthedRequest) -> HttpResponseBase:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+def client_report(request: AuthedRequest, slug: str, year: int, month: int) -> HttpResponse:
+    """The client's monthly report, to print or save as PDF from the browser."""
+    client = get_client_for_view(request.user, slug)
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise Http404("No such month.")
+    report = client_monthly_report(client=client, month=date(year, month, 1))
+    return render(
+        request,
+        "audit/report.html",
+        {"report": report, "client": client, "generated_at": timezone.now()},
+    )

@@ -171,7 +171,7 @@ def add_audit_events(n: int, *, client_obj: Client, account: LinkedAccount, acto
 
 
 # The same ceiling holds for 10 and for 500 events.
-MAX_AUDIT_QUERIES = {"log": 12, "client timeline": 12, "account timeline": 12}
+MAX_AUDIT_QUERIES = {"log": 12, "client timeline": 12, "account timeline": 12, "report": 17}
 
 
 @pytest.mark.django_db
@@ -179,11 +179,15 @@ MAX_AUDIT_QUERIES = {"log": 12, "client timeline": 12, "account timeline": 12}
 def test_audit_pages_run_a_fixed_number_of_queries_from_10_to_500_events(
     request, client, client_obj, admin_user, manager, role, django_assert_max_num_queries
 ):
+    from django.utils import timezone as tz
+
     account = LinkedAccount.objects.create(client=client_obj, platform="tiktok", external_id="q1")
+    today = tz.localdate()
     pages = {
         "log": "/audit/?group=connections",
         "client timeline": f"/audit/clients/{client_obj.slug}/",
         "account timeline": f"/audit/accounts/{account.pk}/",
+        "report": f"/audit/clients/{client_obj.slug}/report/{today.year}-{today.month}/",
     }
     client.force_login(request.getfixturevalue(role))
     client.get("/audit/clients/" + client_obj.slug + "/")  # warm the session
