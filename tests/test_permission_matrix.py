@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from apps.audit.actions import AuditAction
+from apps.audit.models import ChainVerification
 from apps.audit.services import audit_record
 from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
@@ -136,6 +137,14 @@ INITIATOR_ONLY = {
     "other_manager": 404,
     "anonymous": 302,
 }
+ADMIN_ONLY_GET = {
+    "admin": 200,
+    "manager": 404,
+    "team_staff": 404,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
 ADMIN_ONLY_POST = {
     "admin": 302,
     "manager": 404,
@@ -234,6 +243,10 @@ def _report(w: dict[str, Any]) -> dict[str, Any]:
     return {"slug": w["client"].slug, "year": 2026, "month": 11}
 
 
+def _verification(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": ChainVerification.objects.create(started_by=w["admin"]).pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -262,6 +275,7 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "audit:client": ("get", _slug, CLIENT_VIEW),
     "audit:account": ("get", _account, CLIENT_VIEW),
     "audit:report": ("get", _report, CLIENT_VIEW),
+    "audit:verification": ("get", _verification, ADMIN_ONLY_GET),
 }
 
 

@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     TARGET_CANCELLED = "post.target_cancelled", "Account removed from a post"
     # The audit log itself
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
+    AUDIT_CHAIN_VERIFIED = "audit.chain_verified", "Audit chain verified"
 
 
 @dataclass(frozen=True)

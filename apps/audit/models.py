@@ -131,3 +131,50 @@ class AuditLabel(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ChainVerification(models.Model):
+    """One run of the chain verification started from the browser, and its progress.
+
+    The run goes in steps (one background task each, a bounded time apiece), each continuing from
+    the stored cursor, so no single task outlives the queue's timeout and a page can show how far
+    it got. Events appended after the run started (beyond `upto_id`) are left to the next run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Chain intact"
+        BROKEN = "broken", "Broken link found"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The last event when the run started: the run verifies ids up to it.
+    upto_id = models.BigIntegerField(default=0)
+    # The last event verified so far and its hash (the next one must point at it).
+    cursor_id = models.BigIntegerField(default=0)
+    cursor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    checked = models.BigIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    broken_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Chain verification {self.pk}: {self.status}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if not self.upto_id:
+            return 100
+        return min(100, int(self.cursor_id * 100 / self.upto_id))

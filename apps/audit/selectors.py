@@ -165,28 +165,59 @@ class ChainResult:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    last_id: int = 0  # the last event verified (the cursor to continue from)
+    last_hash: str = GENESIS_HASH
+    finished: bool = True  # False: stopped early (budget) with everything so far intact
+
+
+def audit_chain_walk(
+    *,
+    after_id: int = 0,
+    expected_prev: str = GENESIS_HASH,
+    upto_id: int | None = None,
+    batch_size: int = 5000,
+    max_events: int | None = None,
+) -> ChainResult:
+    """Verify the events after `after_id` (whose hash is `expected_prev`), in id order, up to
+    `upto_id` and at most `max_events` of them; report the first wrong link or content."""
+    checked = 0
+    last_id = after_id
+    for event in _iter_events(after_id, upto_id, batch_size):
+        if event.prev_hash != expected_prev:
+            return ChainResult(
+                False,
+                checked,
+                event.id,
+                "prev_hash does not match the event before",
+                last_id,
+                expected_prev,
+            )
+        if event.compute_hash() != event.hash:
+            return ChainResult(
+                False, checked, event.id, "content does not match its hash", last_id, expected_prev
+            )
+        expected_prev = event.hash
+        last_id = event.id
+        checked += 1
+        if max_events is not None and checked >= max_events:
+            return ChainResult(
+                True, checked, last_id=last_id, last_hash=expected_prev, finished=False
+            )
+    return ChainResult(True, checked, last_id=last_id, last_hash=expected_prev)
 
 
 def audit_chain_verify(*, batch_size: int = 5000) -> ChainResult:
-    """Walk the chain in id order and report the first event whose link or content is wrong."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    for event in _iter_events(batch_size):
-        if event.prev_hash != expected_prev:
-            return ChainResult(
-                False, checked, event.id, "prev_hash does not match the event before"
-            )
-        if event.compute_hash() != event.hash:
-            return ChainResult(False, checked, event.id, "content does not match its hash")
-        expected_prev = event.hash
-        checked += 1
-    return ChainResult(True, checked)
+    """Walk the whole chain in id order; report the first event whose link or content is wrong."""
+    return audit_chain_walk(batch_size=batch_size)
 
 
-def _iter_events(batch_size: int) -> Iterator[AuditEvent]:
-    last_id = 0
+def _iter_events(after_id: int, upto_id: int | None, batch_size: int) -> Iterator[AuditEvent]:
+    last_id = after_id
     while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        qs = AuditEvent.objects.filter(id__gt=last_id)
+        if upto_id is not None:
+            qs = qs.filter(id__lte=upto_id)
+        batch = list(qs.order_by("id")[:batch_size])
         if not batch:
             return
         yield from batch

@@ -12,4 +12,6 @@ urlpatterns = [
     path("clients/<slug:slug>/", views.client_timeline, name="client"),
     path("clients/<slug:slug>/report/<int:year>-<int:month>/", views.client_report, name="report"),
     path("accounts/<int:pk>/", views.account_timeline, name="account"),
+    path("verify/", views.verification_start, name="verify"),
+    path("verify/<int:pk>/", views.verification_detail, name="verification"),
 ]

@@ -1,6 +1,6 @@
-"""Audit pages: the log across clients, a client's and an account's timeline (the same list, scoped
-by the URL), one event, the CSV export and the monthly client report. Who sees what:
-apps/audit/selectors.py and DESIGN §1."""
+"""Audit pages: the log across clients, a client's and an account's timeline (the same list,
+scoped by the URL), one event, the CSV export, the monthly client report and the chain
+verification. Who sees what: apps/audit/selectors.py and DESIGN §1."""
 
 from __future__ import annotations
 
@@ -16,15 +16,20 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.audit import search, selectors
 from apps.audit.actions import ACTION_GROUPS, AuditAction, group_of
 from apps.audit.display import describe_data
 from apps.audit.export import audit_csv_lines
 from apps.audit.filters import AuditFilter, AuditFilterForm
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, ChainVerification
 from apps.audit.report import client_monthly_report
-from apps.audit.services import audit_export_record
+from apps.audit.services import (
+    audit_export_record,
+    chain_verification_is_stalled,
+    chain_verification_start,
+)
 from apps.clients.access import clients_visible_to, get_client_for_view, scope_to_visible_clients
 from apps.connections.access import get_account_for_view
 from apps.connections.models import LinkedAccount
@@ -224,3 +229,38 @@ def client_report(request: AuthedRequest, slug: str, year: int, month: int) -> H
         "audit/report.html",
         {"report": report, "client": client, "generated_at": timezone.now()},
     )
+
+
+# --- Chain verification (admins) ----------------------------------------------------------
+
+
+def _admin_or_404(request: AuthedRequest) -> None:
+    if not is_admin(request.user):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verification_start(request: AuthedRequest) -> HttpResponse:
+    """GET: the latest runs and a button; POST: start a run (or show the one going)."""
+    _admin_or_404(request)
+    if request.method == "POST":
+        run = chain_verification_start(actor=request.user)
+        return redirect("audit:verification", pk=run.pk)
+    runs = list(ChainVerification.objects.select_related("started_by")[:10])
+    running = next((r for r in runs if r.is_running and not chain_verification_is_stalled(r)), None)
+    return render(request, "audit/verify.html", {"runs": runs, "running": running})
+
+
+@login_required
+@require_GET
+def verification_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One run; while it runs, the progress card re-reads this page every two seconds (htmx)."""
+    _admin_or_404(request)
+    run = ChainVerification.objects.select_related("started_by").filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    broken = AuditEvent.objects.filter(pk=run.broken_id).first() if run.broken_id else None
+    context = {"run": run, "broken": broken, "stalled": chain_verification_is_stalled(run)}
+    template = "audit/verification.html#progress" if request.htmx else "audit/verification.html"
+    return render(request, template, context)
