@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.common import crypto
@@ -85,6 +86,7 @@ def test_tokens_never_reach_pages_logs_audit_or_task_payloads(
             "/audit/",
             f"/audit/?client={client_obj.pk}",
             f"/audit/clients/{client_obj.slug}/",
+            f"/audit/clients/{client_obj.slug}/report/{timezone.localdate():%Y-%-m}/",
             *[f"/audit/accounts/{a.pk}/" for a in accounts],
             *[f"/audit/{pk}/" for pk in AuditEvent.objects.values_list("pk", flat=True)],
             *[f"/connections/{a.pk}/" for a in accounts],
