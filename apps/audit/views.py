@@ -10,7 +10,7 @@ from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -37,6 +37,7 @@ from apps.staff.roles import can_view_audit, is_admin
 from apps.staff.types import AuthedRequest
 
 PAGE_SIZE = 50
+CLIENT_SELECT_MAX = 200
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -71,6 +72,28 @@ def _log(
         client_id=fixed.client_id or asked.client_id,
         account_id=fixed.account_id or asked.account_id,
     )
+    client_name, client_error = "", ""
+    if extra.get("client_by_name"):
+        # Too many clients for a list: the client is typed, by name (or slug).
+        client_name = request.GET.get("client_name", "").strip()[:200]
+        if client_name:
+            found = (
+                clients_visible_to(request.user)
+                .filter(Q(name__iexact=client_name) | Q(slug=client_name))
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if found is None:
+                client_error = f"None of your clients is called “{client_name}”."
+            f = replace(f, client_id=found)
+        elif f.client_id:
+            client_name = (
+                clients_visible_to(request.user)
+                .filter(pk=f.client_id)
+                .values_list("name", flat=True)
+                .first()
+                or ""
+            )
     page = search.audit_event_page(
         scope=scope, f=f, before_id=_int_or_none(request.GET.get("before")), limit=PAGE_SIZE
     )
@@ -100,6 +123,8 @@ def _log(
         "actors": selectors.actor_choices(),
         "accounts": accounts,
         "tz_name": timezone.get_current_timezone_name(),
+        "client_name": client_name,
+        "client_error": client_error,
         **extra,
     }
     return render(request, "audit/list.html", context)
@@ -110,12 +135,23 @@ def audit_list(request: AuthedRequest) -> HttpResponse:
     """The log across clients: managers (their clients) and admins (DESIGN §1)."""
     if not can_view_audit(request.user):
         raise Http404
-    clients = clients_visible_to(request.user).only("id", "name").order_by("name")
+    # A list of every client reads well up to a few hundred; an admin of a large agency types
+    # the name instead (thousands of <option>s cost more to draw than the page's queries).
+    clients = list(
+        clients_visible_to(request.user)
+        .only("id", "name")
+        .order_by("name")[: CLIENT_SELECT_MAX + 1]
+    )
+    by_name = len(clients) > CLIENT_SELECT_MAX
     return _log(
         request,
         scope=selectors.audit_events_visible_to(request.user),
         fixed=AuditFilter(),
-        extra={"scope_kind": "all", "clients": clients},
+        extra={
+            "scope_kind": "all",
+            "clients": [] if by_name else clients,
+            "client_by_name": by_name,
+        },
     )
 
 

@@ -219,3 +219,20 @@ def test_a_rare_match_below_the_newest_window_is_still_found(monkeypatch, admin_
     newest = audit_record(action=AuditAction.STAFF_INVITED, target_label="rare-new")
     found = search.audit_event_ids(scope=scope, f=AuditFilter(group="staff"))
     assert found == [newest.pk, *(e.pk for e in reversed(rare))]
+
+
+def test_with_many_clients_the_client_is_typed_by_name(client, admin_user, world, monkeypatch):
+    from apps.audit import views
+
+    monkeypatch.setattr(views, "CLIENT_SELECT_MAX", 1)  # two clients: too many for a list
+    client.force_login(admin_user)
+    body = client.get(LOG).content.decode()
+    assert 'name="client_name"' in body and 'id="id_client"' not in body
+    response = client.get(LOG, {"client_name": "elsewhere ltd", "group": "connections"})
+    assert shown(response, world) == ids(world, "other_connected")
+    assert f"client={world.other.pk}" in response.context["query"]  # pages keep the client
+    response = client.get(LOG, {"client": world.client.pk})
+    assert 'value="Northwind Coffee"' in response.content.decode()
+    response = client.get(LOG, {"client_name": "Nobody Inc"})
+    assert "None of your clients is called “Nobody Inc”." in response.content.decode()
+    assert len(shown(response, world)) == len(world.events)
