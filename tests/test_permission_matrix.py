@@ -16,6 +16,9 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from apps.audit.actions import AuditAction
+from apps.audit.models import ChainVerification
+from apps.audit.services import audit_record
 from apps.clients.models import ClientMembership
 from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
@@ -143,6 +146,14 @@ INITIATOR_ONLY = {
     "admin": 404,
     "manager": 404,
     "team_staff": 200,
+    "outsider": 404,
+    "other_manager": 404,
+    "anonymous": 302,
+}
+ADMIN_ONLY_GET = {
+    "admin": 200,
+    "manager": 404,
+    "team_staff": 404,
     "outsider": 404,
     "other_manager": 404,
     "anonymous": 302,
@@ -277,6 +288,21 @@ def _unconfirmed_target(w: dict[str, Any]) -> dict[str, Any]:
     return _target(w, TargetState.UNCONFIRMED)
 
 
+def _audit_event(w: dict[str, Any]) -> dict[str, Any]:
+    event = audit_record(
+        action=AuditAction.CLIENT_EDITED, actor=w["manager"], client=w["client"], target=w["client"]
+    )
+    return {"pk": event.pk}
+
+
+def _report(w: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": w["client"].slug, "year": 2026, "month": 11}
+
+
+def _verification(w: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": ChainVerification.objects.create(started_by=w["admin"]).pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -316,6 +342,13 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "publishing:post_targets": ("get", _crosspost, CLIENT_VIEW),
     "publishing:target_retry": ("post", _failed_target, CLIENT_VIEW_POST),
     "publishing:target_confirm": ("post", _unconfirmed_target, CLIENT_VIEW_BAD_FORM),
+    # A client's audit trail is read by its team (DESIGN §1); the log across clients and the
+    # export (no object in their URLs) are for managers and admins: tests/audit.
+    "audit:event": ("get", _audit_event, CLIENT_VIEW),
+    "audit:client": ("get", _slug, CLIENT_VIEW),
+    "audit:account": ("get", _account, CLIENT_VIEW),
+    "audit:report": ("get", _report, CLIENT_VIEW),
+    "audit:verification": ("get", _verification, ADMIN_ONLY_GET),
 }
 
 

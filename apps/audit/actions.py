@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
 
 
@@ -64,3 +66,42 @@ class AuditAction(models.TextChoices):
     POST_CANCELLED = "post.cancelled", "Post cancelled"
     TARGET_CANCELLED = "post.target_cancelled", "Account removed from a post"
     TARGET_STATE_CHANGED = "post.target_state", "Publishing state changed"
+
+    # The audit log itself
+    AUDIT_EXPORTED = "audit.exported", "Audit log exported"
+    AUDIT_CHAIN_VERIFIED = "audit.chain_verified", "Audit chain verified"
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    """A kind of event people filter by, defined by action code prefixes."""
+
+    key: str
+    label: str
+    prefixes: tuple[str, ...]
+
+    def covers(self, code: str) -> bool:
+        return code.startswith(self.prefixes)
+
+    @property
+    def codes(self) -> list[str]:
+        """Every known code of the group (the filter is `action IN codes`, served by the
+        (action, id) index; a prefix LIKE could not walk it newest first)."""
+        return [code for code in AuditAction.values if self.covers(code)]
+
+
+# The one place groups are defined: each code belongs to exactly one group (tested), and a new
+# code joins its group by its prefix.
+ACTION_GROUPS: tuple[ActionGroup, ...] = (
+    ActionGroup("connections", "Connections", ("connection.", "connect_link.", "webhook.")),
+    ActionGroup("publishing", "Publishing", ("post.", "media.", "publish.")),
+    ActionGroup("staff", "Staff and roles", ("staff.", "handoff.")),
+    ActionGroup("clients", "Clients and teams", ("client.",)),
+    ActionGroup("sign_in", "Sign-in", ("auth.",)),
+    ActionGroup("audit", "Audit log", ("audit.",)),
+)
+GROUPS_BY_KEY = {group.key: group for group in ACTION_GROUPS}
+
+
+def group_of(code: str) -> ActionGroup | None:
+    return next((group for group in ACTION_GROUPS if group.covers(code)), None)

@@ -31,6 +31,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # (actor, -id) below serves it
         related_name="+",
     )
     actor_label = models.CharField(max_length=255)
@@ -43,6 +44,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # (client, -id) below serves it
         related_name="+",
     )
     client_label = models.CharField(max_length=255, blank=True)
@@ -60,10 +62,17 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # A client, an account or a person: walked newest first along (column, id), one page
+        # read. Action codes and labels (free text, system actors) are found by bitmap scans of
+        # plain indexes, which PostgreSQL deduplicates (a few MB each, not a copy of every id);
+        # apps/audit/selectors.py decides which way each filter goes.
         indexes = [
             models.Index(fields=["client", "-id"]),
             models.Index(fields=["actor", "-id"]),
-            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_id_idx"),
+            models.Index(fields=["actor_label"], name="audit_actor_label_idx"),
+            models.Index(fields=["client_label"], name="audit_client_label_idx"),
+            models.Index(fields=["target_label"], name="audit_target_label_idx"),
         ]
 
     def __str__(self) -> str:
@@ -106,3 +115,66 @@ class AuditEvent(models.Model):
             return AuditAction(self.action).label
         except ValueError:
             return self.action
+
+
+class AuditLabel(models.Model):
+    """Every distinct label an event carries (actor, client or target), once.
+
+    Free text search looks here first: a few thousand distinct labels rather than millions of
+    events, so even a term made of very common letters is cheap. The events whose labels
+    matched are then found through the label indexes above. The database fills this table by
+    itself (a trigger on each new event, migration 0006), so every way of appending events —
+    audit_record, a bulk load — keeps it complete; nothing in code writes it.
+    """
+
+    text = models.CharField(max_length=255, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChainVerification(models.Model):
+    """One run of the chain verification started from the browser, and its progress.
+
+    The run goes in steps (one background task each, a bounded time apiece), each continuing from
+    the stored cursor, so no single task outlives the queue's timeout and a page can show how far
+    it got. Events appended after the run started (beyond `upto_id`) are left to the next run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Chain intact"
+        BROKEN = "broken", "Broken link found"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The last event when the run started: the run verifies ids up to it.
+    upto_id = models.BigIntegerField(default=0)
+    # The last event verified so far and its hash (the next one must point at it).
+    cursor_id = models.BigIntegerField(default=0)
+    cursor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    checked = models.BigIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    broken_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Chain verification {self.pk}: {self.status}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if not self.upto_id:
+            return 100
+        return min(100, int(self.cursor_id * 100 / self.upto_id))

@@ -83,6 +83,13 @@
     );
   });
 
+  // <button data-print hidden> prints the page (reports: "Save as PDF" is in the print dialog).
+  // Hidden without JavaScript, where the browser's own Print menu does the same.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // A table wider than its card scrolls sideways; keyboard users must be able to scroll it too
   // (WCAG 2.1.1), so a wrapper that actually scrolls becomes a focusable, named region.
   function markScrollingTables() {

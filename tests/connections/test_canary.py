@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.common import crypto
@@ -24,7 +25,7 @@ from apps.platforms.errors import PlatformError
 from apps.platforms.instagram import client as instagram
 from apps.platforms.tiktok import client as tiktok
 from tests.connections.helpers import captured_tasks, connect
-from tests.factories import CredentialFactory, LinkedAccountFactory
+from tests.factories import DEFAULT_PASSWORD, CredentialFactory, LinkedAccountFactory
 
 # Log records written by the sandbox itself (it plays the platform, whose own logs naturally
 # see the tokens it issued) are not ours.
@@ -84,6 +85,10 @@ def test_tokens_never_reach_pages_logs_audit_or_task_payloads(
             "/connections/health/",
             "/audit/",
             f"/audit/?client={client_obj.pk}",
+            f"/audit/clients/{client_obj.slug}/",
+            f"/audit/clients/{client_obj.slug}/report/{timezone.localdate():%Y-%-m}/",
+            *[f"/audit/accounts/{a.pk}/" for a in accounts],
+            *[f"/audit/{pk}/" for pk in AuditEvent.objects.values_list("pk", flat=True)],
             *[f"/connections/{a.pk}/" for a in accounts],
             "/_emulator/control/",  # the sandbox's own page shows tokens masked
         ]
@@ -91,6 +96,11 @@ def test_tokens_never_reach_pages_logs_audit_or_task_payloads(
             response = http.get(path)
             assert response.status_code == 200, path
             assert_absent(seen, response.content.decode(), path)
+        # The CSV export streams every audit row (a sensitive action: password first).
+        http.post("/accounts/reauthenticate/", {"password": DEFAULT_PASSWORD})
+        export = http.get("/audit/export.csv")
+        assert export.status_code == 200
+        assert_absent(seen, b"".join(export.streaming_content).decode(), "the audit export")
 
         for account in accounts:
             account_disconnect(account=LinkedAccount.objects.get(pk=account.pk), actor=admin_user)

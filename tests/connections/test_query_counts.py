@@ -137,3 +137,74 @@ def test_pages_run_a_fixed_number_of_queries_from_40_to_500_accounts(
 
     print(f"queries as {role}, 40 vs 500 accounts: {small} vs {large}")
     assert small == large
+
+
+def add_audit_events(n: int, *, client_obj: Client, account: LinkedAccount, actor) -> None:
+    """n events of the kinds the audit pages show (state changes with before/after values,
+    edits, team changes), on the client and its account."""
+    from apps.audit.actions import AuditAction
+    from apps.audit.services import audit_record
+
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            audit_record(
+                action=AuditAction.CONNECTION_REFRESH_FAILED,
+                actor_label="system",
+                client=client_obj,
+                target=account,
+                data={"from": "active", "to": "refresh_failing", "reason": f"try {i}"},
+            )
+        elif kind == 1:
+            audit_record(
+                action=AuditAction.CLIENT_EDITED,
+                actor=actor,
+                client=client_obj,
+                target=client_obj,
+                data={"changes": {"notes": {"before": str(i), "after": str(i + 1)}}},
+            )
+        else:
+            audit_record(
+                action=AuditAction.CONNECTION_REVOKED_ON_PLATFORM,
+                actor_label="webhook:tiktok",
+                client=client_obj,
+                target=account,
+                data={"from": "active", "to": "revoked_on_platform", "reason": "removed"},
+            )
+
+
+# The same ceiling holds for 10 and for 500 events.
+MAX_AUDIT_QUERIES = {"log": 12, "client timeline": 12, "account timeline": 12, "report": 17}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin_user", "manager"])
+def test_audit_pages_run_a_fixed_number_of_queries_from_10_to_500_events(
+    request, client, client_obj, admin_user, manager, role, django_assert_max_num_queries
+):
+    from django.utils import timezone as tz
+
+    account = LinkedAccount.objects.create(client=client_obj, platform="tiktok", external_id="q1")
+    today = tz.localdate()
+    pages = {
+        "log": "/audit/?group=connections",
+        "client timeline": f"/audit/clients/{client_obj.slug}/",
+        "account timeline": f"/audit/accounts/{account.pk}/",
+        "report": f"/audit/clients/{client_obj.slug}/report/{today.year}-{today.month}/",
+    }
+    client.force_login(request.getfixturevalue(role))
+    client.get("/audit/clients/" + client_obj.slug + "/")  # warm the session
+
+    def measure_audit() -> dict[str, int]:
+        measured = {}
+        for key, path in pages.items():
+            with django_assert_max_num_queries(MAX_AUDIT_QUERIES[key]):
+                measured[key] = count(client, path)
+        return measured
+
+    add_audit_events(10, client_obj=client_obj, account=account, actor=admin_user)
+    small = measure_audit()
+    add_audit_events(490, client_obj=client_obj, account=account, actor=admin_user)
+    large = measure_audit()
+    print(f"audit queries as {role}, 10 vs 500 events: {small} vs {large}")
+    assert small == large
