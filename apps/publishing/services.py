@@ -124,7 +124,9 @@ def _save_draft(
         before = None
     else:
         post = (
-            CrossPost.objects.select_for_update().select_related("client", "media").get(pk=post.pk)
+            CrossPost.objects.select_for_update(of=("self",))
+            .select_related("client", "media")
+            .get(pk=post.pk)
         )
         if not post.is_draft:
             if repeated:
@@ -230,7 +232,9 @@ def _schedule(
         post = CrossPost(client=client, created_by=actor, submission_key=submission_key)
     else:
         post = (
-            CrossPost.objects.select_for_update().select_related("client", "media").get(pk=post.pk)
+            CrossPost.objects.select_for_update(of=("self",))
+            .select_related("client", "media")
+            .get(pk=post.pk)
         )
         if not post.is_draft:
             if repeated:
@@ -296,7 +300,11 @@ def _lock_changeable(
     """The post locked for the change, its pending targets and its finished ones (published,
     failed, unconfirmed). Refuses when publishing has started on any target (DESIGN §6: changes
     work until a target is `publishing`), or when nothing is left to change."""
-    post = CrossPost.objects.select_for_update().select_related("client", "media").get(pk=post.pk)
+    post = (
+        CrossPost.objects.select_for_update(of=("self",))
+        .select_related("client", "media")
+        .get(pk=post.pk)
+    )
     targets = live_targets(post)
     started = [t for t in targets if t.state in IN_FLIGHT_STATES]
     if started:
