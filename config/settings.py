@@ -312,7 +312,9 @@ USE_TZ = True
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER: dict[str, object] = {
     "name": env.str("Q_CLUSTER_NAME", default="switchboard"),
-    "workers": env.int("Q_WORKERS", default=2),
+    # One worker runs the dispatcher loop (PUBLISH_DISPATCH_LOOP_SECONDS at a time); the others
+    # publish, check and refresh.
+    "workers": env.int("Q_WORKERS", default=4),
     "timeout": env.int("Q_TIMEOUT", default=120),
     "retry": env.int("Q_RETRY", default=300),
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
@@ -326,6 +328,25 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# --- Publishing pipeline (DESIGN §6; apps/publishing/pipeline/) ------------------------------
+# How long one dispatcher loop runs before it hands over to its successor (< Q_TIMEOUT), and how
+# often it looks for due work (the dispatch lag's floor).
+PUBLISH_DISPATCH_LOOP_SECONDS = env.float("PUBLISH_DISPATCH_LOOP_SECONDS", default=50.0)
+PUBLISH_DISPATCH_POLL_SECONDS = env.float("PUBLISH_DISPATCH_POLL_SECONDS", default=1.0)
+# A target in dispatched/publishing whose worker has not written for this long is taken back and
+# reconciled. Each platform call and chunk renews it, so it bounds one call, not a whole upload.
+PUBLISH_LEASE_SECONDS = env.int("PUBLISH_LEASE_SECONDS", default=300)
+# Transient failures: attempts before a target fails, and the backoff's first step and ceiling.
+PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=6)
+PUBLISH_BACKOFF_SECONDS = env.float("PUBLISH_BACKOFF_SECONDS", default=30.0)
+PUBLISH_BACKOFF_MAX_SECONDS = env.float("PUBLISH_BACKOFF_MAX_SECONDS", default=1800.0)
+# How long a target waits for its account to be reconnected before it fails.
+PUBLISH_RECONNECT_WAIT_SECONDS = env.int("PUBLISH_RECONNECT_WAIT_SECONDS", default=24 * 3600)
+# Confirmation polling: first wait, ceiling, and when an unanswered publish becomes unconfirmed.
+PUBLISH_CONFIRM_FIRST_SECONDS = env.float("PUBLISH_CONFIRM_FIRST_SECONDS", default=5.0)
+PUBLISH_CONFIRM_MAX_SECONDS = env.float("PUBLISH_CONFIRM_MAX_SECONDS", default=300.0)
+PUBLISH_CONFIRM_GIVE_UP_SECONDS = env.int("PUBLISH_CONFIRM_GIVE_UP_SECONDS", default=6 * 3600)
+
 # A heartbeat older than this makes /healthz report the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=180)
 

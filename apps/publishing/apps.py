@@ -10,5 +10,7 @@ class PublishingConfig(AppConfig):
         # DESIGN §3: publishing → connections. Connections calls these at its typed hook points.
         from apps.connections import hooks
         from apps.publishing import handlers
+        from apps.publishing.pipeline import events
 
         hooks.register_publish_work_handler(handlers.account_blocked)
+        hooks.register_publish_event_handler(events.tiktok_publish_event)

@@ -102,10 +102,12 @@ def target_transition(
     reason: str = "",
     actor: Any = None,
     audited: bool = True,
+    owner: str | None = None,
     **fields: object,
 ) -> PublishTarget:
     """Move `target` from the state it was read in to `to`, with extra `fields` set in the same
-    UPDATE. Raises IllegalTargetTransition, or StaleTarget when the row moved meanwhile."""
+    UPDATE. Raises IllegalTargetTransition, or StaleTarget when the row moved meanwhile — or,
+    with `owner`, when that worker run no longer holds the target's lease."""
     to = TargetState(to)
     expected = target.state
     if not can_transition(expected, to):
@@ -113,7 +115,10 @@ def target_transition(
     now = timezone.now()
     values = {"state": to, "state_reason": reason[:300], "state_changed_at": now, **fields}
     with transaction.atomic():
-        updated = PublishTarget.objects.filter(pk=target.pk, state=expected).update(**values)
+        rows = PublishTarget.objects.filter(pk=target.pk, state=expected)
+        if owner is not None:
+            rows = rows.filter(lease_owner=owner)
+        updated = rows.update(**values)
         if not updated:
             raise StaleTarget(target, expected)
         for name, value in values.items():

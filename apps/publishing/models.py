@@ -180,6 +180,9 @@ class PublishTarget(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     # The problem state the account manager was emailed about (once per episode), or "".
     notified_state = models.CharField(max_length=16, blank=True)
+    # The worker run that holds the lease (a random token): every checkpoint and state write of
+    # a run is conditional on it, so a run that lost its lease stops instead of acting twice.
+    lease_owner = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [
@@ -251,3 +254,17 @@ class PublishAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} of target {self.target_id}: {self.outcome or 'in progress'}"
+
+
+class DispatcherLease(models.Model):
+    """Who runs the dispatcher loop right now (DESIGN §6 Dispatch): one row per loop name.
+
+    The loop holds it while it runs and hands it to the loop it enqueues as its successor; the
+    minute schedule starts a new loop only when the lease has run out (its holder died)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    owner = models.CharField(max_length=32)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.owner} until {self.until:%H:%M:%S}"

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from apps.publishing.notifications import notify_target_problem as _notify
+from apps.publishing.pipeline.dispatch import dispatcher_loop
+from apps.publishing.pipeline.publish import target_publish
 
 
 def notify_target_problem(target_id: int) -> bool:
     return _notify(target_id=target_id)
+
+
+def dispatch_loop(handoff: str = "") -> str:
+    """Started every minute by the schedule (a watchdog) and by each loop for its successor."""
+    return dispatcher_loop(handoff=handoff)
+
+
+def publish_target(target_id: int, token: str) -> str:
+    return target_publish(target_id=target_id, token=token)

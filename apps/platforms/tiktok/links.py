@@ -40,3 +40,8 @@ def is_video_url(url: str) -> bool:
     ):
         return bool(VIDEO_PATH.fullmatch(parts.path[len(www.path) :]))
     return False
+
+
+def video_url(handle: str, post_id: str) -> str:
+    """The public page of one video (the shape `share_url` has in PLATFORMS §1.7)."""
+    return f"{profile_url(handle)}/video/{quote(post_id, safe='')}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -138,14 +139,16 @@ def upload_video(
     plan: ChunkPlan,
     content_type: str = "video/mp4",
     start_offset: int = 0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> UploadResult:
     """Send the file chunk by chunk, following our own plan (§1.6(d)).
 
     A 206 moves on to the plan's next chunk; 201, or 200 on the last chunk, means TikTok has
     every byte (its status fetch then says how processing goes). Only a 416 makes us read the
     reply's `Content-Range`, to resume where TikTok stands. `start_offset` lets a later attempt
-    continue (e.g. from `fetch_status().uploaded_bytes`). Raises PlatformError when TikTok
-    refuses (403 expired URL, 404, 400) or keeps failing.
+    continue (e.g. from `fetch_status().uploaded_bytes`). `on_progress(bytes_kept)` runs after
+    each chunk TikTok kept (the caller's checkpoint; it may raise to stop the upload). Raises
+    PlatformError when TikTok refuses (403 expired URL, 404, 400) or keeps failing.
     """
     offset = start_offset
     resyncs = 0
@@ -170,6 +173,8 @@ def upload_video(
                 # the caller checks fetch_status rather than re-sending.
                 return UploadResult(uploaded_bytes=plan.video_size, complete=False)
             offset = chunk.last + 1
+            if on_progress is not None:
+                on_progress(offset)
             continue
         if status != 416:
             raise upload_error(response)

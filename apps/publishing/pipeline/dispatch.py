@@ -1,0 +1,174 @@
+"""Handing out due work on time, once (DESIGN §6 Dispatch, Leases).
+
+`dispatch_due()` is one pass. It claims, in one transaction per kind and at most `limit` rows:
+
+- scheduled targets whose time has come, and retry_wait targets whose wait is over
+  (→ `dispatched`, audited);
+- targets in dispatched/publishing/processing whose `lease_until` has passed — a worker that
+  died, a task the broker lost, or a parked target's wake-up time (the state stays; the next run
+  reconciles from the checkpoint).
+
+Each claimed target gets a fresh hand-out token in `lease_owner` and one task
+(`publish_target(id, token)`) on commit. On PostgreSQL the rows are picked with
+`SELECT … FOR UPDATE SKIP LOCKED`, so several dispatchers never wait on or hand out the same
+row; on SQLite (one writer at a time) every claim is a conditional UPDATE on what was read, which
+a second dispatcher loses.
+
+`dispatcher_loop()` runs passes every PUBLISH_DISPATCH_POLL_SECONDS for
+PUBLISH_DISPATCH_LOOP_SECONDS, holding the `DispatcherLease`, then hands the lease to the loop it
+enqueues as its successor. django-q2's scheduler wakes every 30 s and its shortest schedule is a
+minute, so the minute schedule is only the watchdog: it starts a loop when none holds the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.common.jobs import enqueue
+from apps.publishing.lifecycle import IN_FLIGHT_STATES, StaleTarget, target_transition
+from apps.publishing.models import DispatcherLease, PublishTarget, TargetState
+from apps.publishing.pipeline.run import lease_until, new_owner
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_TASK = "apps.publishing.tasks.publish_target"
+LOOP_TASK = "apps.publishing.tasks.dispatch_loop"
+LOOP_NAME = "dispatcher"
+# The loop's lease outlives one pass by this much; a successor that never starts leaves the
+# lease to run out, and the minute schedule starts a new loop.
+LOOP_LEASE = timedelta(seconds=30)
+
+sleep = time.sleep  # patched in tests
+
+
+def dispatch_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """One pass; returns how many targets were handed out."""
+    now = now or timezone.now()
+    due = PublishTarget.objects.filter(state=TargetState.SCHEDULED, due_at__lte=now)
+    waited = PublishTarget.objects.filter(state=TargetState.RETRY_WAIT, next_attempt_at__lte=now)
+    lapsed = PublishTarget.objects.filter(
+        state__in=[TargetState.DISPATCHED, *IN_FLIGHT_STATES], lease_until__lte=now
+    )
+    return (
+        _claim(due.order_by("due_at"), limit, _dispatch, now)
+        + _claim(waited.order_by("next_attempt_at"), limit, _dispatch, now)
+        + _claim(lapsed.order_by("lease_until"), limit, _retake, now)
+    )
+
+
+def _claim(
+    rows: QuerySet[PublishTarget],
+    limit: int,
+    hand_out: Callable[[PublishTarget, str, datetime], bool],
+    now: datetime,
+) -> int:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        targets = list(rows.select_related("crosspost__client")[:limit])
+        handed = 0
+        for target in targets:
+            token = new_owner()
+            if hand_out(target, token, now):
+                enqueue(PUBLISH_TASK, target.pk, token)
+                handed += 1
+        return handed
+
+
+def _dispatch(target: PublishTarget, token: str, now: datetime) -> bool:
+    try:
+        target_transition(
+            target=target,
+            to=TargetState.DISPATCHED,
+            reason="Due: handed to a worker.",
+            dispatched_at=target.dispatched_at or now,  # a retry keeps the first hand-out
+            lease_owner=token,
+            lease_until=lease_until(now),
+            next_attempt_at=None,
+        )
+    except StaleTarget:
+        return False  # another dispatcher (or a person) moved it first
+    return True
+
+
+def _retake(target: PublishTarget, token: str, now: datetime) -> bool:
+    """A lapsed lease: the next run takes over and reconciles (the state does not move)."""
+    updated = PublishTarget.objects.filter(
+        pk=target.pk,
+        state=target.state,
+        lease_owner=target.lease_owner,
+        lease_until=target.lease_until,
+    ).update(lease_owner=token, lease_until=lease_until(now))
+    if updated and target.lease_owner:
+        logger.warning(
+            "target %s: lease of run %s lapsed; reconciling", target.pk, target.lease_owner
+        )
+    return bool(updated)
+
+
+# --- The loop ---------------------------------------------------------------------------------
+
+
+def _acquire(me: str, handoff: str, now: datetime) -> bool:
+    """Take the loop's lease: it is free, run out, or handed to us by our predecessor."""
+    until = now + LOOP_LEASE
+    taken = (
+        DispatcherLease.objects.filter(name=LOOP_NAME)
+        .filter(_free(now, handoff))
+        .update(owner=me, until=until)
+    )
+    if taken:
+        return True
+    try:
+        with transaction.atomic():
+            DispatcherLease.objects.create(name=LOOP_NAME, owner=me, until=until)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _free(now: datetime, handoff: str) -> Q:
+    free = Q(until__lte=now)
+    if handoff:
+        free |= Q(owner=handoff)
+    return free
+
+
+def _renew(me: str, until: datetime, *, owner: str | None = None) -> bool:
+    return bool(
+        DispatcherLease.objects.filter(name=LOOP_NAME, owner=me).update(
+            owner=owner or me, until=until
+        )
+    )
+
+
+def dispatcher_loop(*, handoff: str = "") -> str:
+    """Dispatch for PUBLISH_DISPATCH_LOOP_SECONDS, then hand over to a successor."""
+    me = new_owner()
+    if not _acquire(me, handoff, timezone.now()):
+        return "another loop holds the lease"
+    end = time.monotonic() + settings.PUBLISH_DISPATCH_LOOP_SECONDS
+    passes = handed = 0
+    while True:
+        try:
+            handed += dispatch_due()
+        except Exception:  # one bad pass must not stop dispatching for the minute
+            logger.exception("dispatch pass failed")
+        passes += 1
+        if not _renew(me, timezone.now() + LOOP_LEASE):
+            return f"lease lost after {passes} passes ({handed} handed out)"
+        if time.monotonic() >= end:
+            break
+        sleep(settings.PUBLISH_DISPATCH_POLL_SECONDS)
+    successor = new_owner()
+    if _renew(me, timezone.now() + LOOP_LEASE, owner=successor):
+        enqueue(LOOP_TASK, successor)
+    return f"{passes} passes, {handed} handed out"
