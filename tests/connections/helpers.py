@@ -10,7 +10,7 @@ from unittest import mock
 
 from apps.clients.models import Client
 from apps.connections.models import LinkedAccount
-from tests.connections.conftest import staff_client
+from tests.connections.sandbox import staff_client
 
 
 def connect(oauth: Callable[..., Any], user: Any, client: Client, platform: str, **kw: Any):

@@ -9,8 +9,18 @@ from typing import Any
 
 import pytest
 
-from tests.connections.conftest import oauth, sandbox  # noqa: F401 - fixtures
+from tests.connections.sandbox import oauth_flow, sandbox_on
 from tests.delivery.pipeline import Worker
+
+
+@pytest.fixture
+def sandbox(live_server: Any, transactional_db: None, settings: Any) -> Any:
+    return sandbox_on(live_server, settings)
+
+
+@pytest.fixture
+def oauth(sandbox: Any) -> Any:
+    return oauth_flow(sandbox)
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +38,7 @@ def worker() -> Any:
 
 
 @pytest.fixture
-def quick_sandbox(sandbox: Any) -> Any:  # noqa: F811 - the imported fixture
+def quick_sandbox(sandbox: Any) -> Any:
     """The sandbox with processing and moderation that finish at once."""
     sandbox.configure(
         tiktok_processing_seconds=0, tiktok_moderation_seconds=0, instagram_processing_seconds=0

@@ -35,7 +35,10 @@ def test_a_due_post_is_published_once_on_both_platforms(
     assert not tt.calls.exclude(outcome=PublishAttempt.Outcome.OK).exists()
     moves = AuditEvent.objects.filter(action="post.target_state", target_id=str(tt.pk))
     assert [e.data["to"] for e in moves.order_by("pk")] == [
-        "dispatched", "publishing", "processing", "published"
+        "dispatched",
+        "publishing",
+        "processing",
+        "published",
     ]
     assert tt.dispatched_at is not None and tt.lease_owner == ""
 

@@ -76,21 +76,22 @@ def target_publish(*, target_id: int, token: str) -> str:
     run = Run(target=target, account=target.linked_account, owner=owner)
     run.checkpoint = dict(target.checkpoint or {})
     try:
-        if target.state == TargetState.DISPATCHED:
-            attempts = target.attempts + 1
-            run.move(TargetState.PUBLISHING, "A worker started publishing.", attempts=attempts)
-            crosspost_refresh_status(target.crosspost)
-        result: StepResult | RetryLater = _advance(run)
-    except LeaseLost:
-        return "lease lost: another run or a person moved the target"
-    except PlatformError as error:
-        result = on_error(run, error)
-    except vault.NoCredential:
-        result = Failed("The account has no stored authorization; reconnect it.", "no_credential")
-    try:
+        try:
+            if target.state == TargetState.DISPATCHED:
+                attempts = target.attempts + 1
+                run.move(TargetState.PUBLISHING, "A worker started publishing.", attempts=attempts)
+                crosspost_refresh_status(target.crosspost)
+            result: StepResult | RetryLater = _advance(run)
+        except PlatformError as error:
+            result = on_error(run, error)
+        except vault.NoCredential:
+            result = Failed(
+                "The account has no stored authorization; reconnect it.", "no_credential"
+            )
         return _apply(run, result)
     except LeaseLost:
-        return "lease lost before the outcome was stored"
+        # A webhook, a person or a run that took over moved the target first: theirs stands.
+        return "lease lost: the target moved or another run took it over"
 
 
 def _take_over(target_id: int, token: str, owner: str) -> PublishTarget | None:
