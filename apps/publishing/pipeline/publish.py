@@ -196,8 +196,10 @@ def on_error(run: Run, error: PlatformError) -> StepResult | RetryLater:
         if processing:
             return Wait(delay, error.message)
         return RetryLater(now + timedelta(seconds=delay), error.message, error.code)
+    # The platform's words, and what a person can do about them when they don't say it already.
     hint = FIX_HINTS.get(error.category, "")
-    return Failed(f"{error.message} {hint}".strip(), error.code)
+    message = f"{error.message} {hint}".strip()
+    return Failed(message if len(message) <= 300 else error.message, error.code)
 
 
 def _apply(run: Run, result: StepResult | RetryLater) -> str:
