@@ -48,6 +48,7 @@ STEP_LABELS: dict[str, str] = {
     "permalink": "Fetched the post's link",
     "video_list": "Looked for the video among the account's posts",
     "reconcile": "Checked with {platform} what happened",
+    "webhook": "Heard from {platform}",
 }
 OUTCOME_BADGES: dict[str, str] = {
     PublishAttempt.Outcome.OK: "badge-ok",

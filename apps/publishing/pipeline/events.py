@@ -40,26 +40,26 @@ def tiktok_publish_event(*, account: LinkedAccount | None, event: TikTokWebhook)
     handle = target.linked_account.handle
     try:
         if event.event == tiktok_webhooks.POST_PUBLISH_COMPLETE:
-            return _published(target, "TikTok says the post is complete.")
+            return _published(target, "The post is complete.")
         if event.event == tiktok_webhooks.POST_PUBLISH_PUBLICLY_AVAILABLE:
             link = video_url(handle, event.post_id) if handle and event.post_id else ""
             checkpoint = {**target.checkpoint, "post_id": event.post_id}
             if target.state in SETTLEABLE:
                 return _published(
-                    target, "TikTok says the post is public.", permalink=link, checkpoint=checkpoint
+                    target, "The post is public.", permalink=link, checkpoint=checkpoint
                 )
             if target.state == TargetState.PUBLISHED and event.post_id:
                 PublishTarget.objects.filter(pk=target.pk).update(
                     checkpoint=checkpoint, permalink=link or target.permalink
                 )
-                note_call(target, "webhook", message="TikTok says the post is public.")
+                note_call(target, "webhook", message="The post is public.")
                 return "post id stored"
             return f"target is {target.state}; nothing to do"
         if event.event == tiktok_webhooks.POST_PUBLISH_FAILED:
             if target.state not in SETTLEABLE:
                 return f"target is {target.state}; nothing to do"
             error = error_for_code(event.fail_reason or "internal")
-            note_call(target, "webhook", message=f"TikTok: {error.message}", ok=False)
+            note_call(target, "webhook", message=error.message, ok=False)
             target_transition(
                 target=target,
                 to=TargetState.FAILED,
