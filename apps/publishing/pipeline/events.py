@@ -27,8 +27,10 @@ SETTLEABLE = (TargetState.PUBLISHING, TargetState.PROCESSING)
 
 
 def tiktok_publish_event(*, account: LinkedAccount | None, event: TikTokWebhook) -> str:
-    if not event.event.startswith("post.publish.") or not event.publish_id:
+    if not event.event.startswith("post.publish."):
         return "not a posting event"
+    if not event.publish_id:
+        return "no publish_id in the event"
     rows = PublishTarget.objects.filter(
         platform=Platform.TIKTOK, checkpoint__publish_id=event.publish_id
     ).select_related("crosspost__client", "linked_account")
