@@ -31,6 +31,10 @@ def tiktok_publish_event(*, account: LinkedAccount | None, event: TikTokWebhook)
         return "not a posting event"
     if not event.publish_id:
         return "no publish_id in the event"
+    if "\x00" in event.publish_id:
+        # No stored publish_id holds a NUL (PostgreSQL's jsonb refuses one), so nothing matches;
+        # asking PostgreSQL would fail the whole delivery instead.
+        return "publish_id holds a NUL character; no target matches"
     rows = PublishTarget.objects.filter(
         platform=Platform.TIKTOK, checkpoint__publish_id=event.publish_id
     ).select_related("crosspost__client", "linked_account")
