@@ -71,6 +71,46 @@ def test_transient_failures_back_off_and_give_up_with_a_reason(
     assert quick_sandbox.ledger(platform="instagram") == []
 
 
+def test_the_transient_count_starts_again_at_each_step_that_goes_through(
+    quick_sandbox, worker, manager, client_obj, instagram, settings
+):
+    """Two tries allowed per step: one failure at the quota check and one at the container's
+    status are two different steps, so the post still goes out (once)."""
+    settings.PUBLISH_MAX_ATTEMPTS = 2
+    post = schedule(manager, client_obj, [instagram])
+    quick_sandbox.fault("instagram.publishing_limit", error="transient", times=1)
+    quick_sandbox.fault("instagram.container", error="transient", times=1)
+
+    worker.drive()
+    target = target_of(post, "instagram")
+    assert target.state == TargetState.PUBLISHED, target.state_reason
+    assert target.calls.filter(category="transient").count() == 2
+    assert len(quick_sandbox.ledger(platform="instagram")) == 1
+
+
+def test_a_published_reel_whose_link_does_not_come_back_is_published_without_it(
+    quick_sandbox, worker, manager, client_obj, instagram, monkeypatch
+):
+    from apps.platforms.errors import Category, PlatformError
+    from apps.platforms.instagram import client as instagram_client
+
+    def no_link(**_: object) -> None:
+        raise PlatformError(
+            platform="instagram", category=Category.TRANSIENT, code="2", message="Try again."
+        )
+
+    monkeypatch.setattr(instagram_client, "get_media", no_link)
+    post = schedule(manager, client_obj, [instagram])
+
+    worker.drive()
+    target = target_of(post, "instagram")
+    assert target.state == TargetState.PUBLISHED
+    assert target.permalink == ""
+    assert target.checkpoint["post_id"] == target.checkpoint["media_id"]
+    assert "link didn't come back" in target.state_reason
+    assert len(quick_sandbox.ledger(platform="instagram")) == 1
+
+
 def test_a_refused_upload_fails_with_the_platforms_words_and_a_fix(
     quick_sandbox, worker, manager, client_obj, tiktok
 ):

@@ -51,6 +51,8 @@ PROGRESS_KEYS = ("init_sent_at", "publish_id", "container_sent_at", "container_i
 # Keys that mean a call that is not idempotent may have taken effect: giving up after them is
 # "unconfirmed", never "failed".
 MAYBE_POSTED_KEYS = ("init_sent_at", "publish_id", "publish_sent_at", "upload_done")
+# Every key a step stores when it went through (the transient-failure count is per stage).
+STAGE_KEYS = (*PROGRESS_KEYS, "upload_done", "publish_sent_at", "restarts")
 
 FIX_HINTS = {
     Category.CONTENT: "Change the video or the caption, then retry.",
@@ -182,8 +184,13 @@ def on_error(run: Run, error: PlatformError) -> StepResult | RetryLater:
             return Wait(seconds, error.message)
         return RetryLater(now + timedelta(seconds=seconds), error.message, error.code)
     if error.category == Category.TRANSIENT:
-        failures = int(run.checkpoint.get("transient_failures") or 0) + 1
-        run.save(transient_failures=failures)
+        # Counted per stage: a step that went through (a checkpoint key stored, a poll answered)
+        # starts the count again, so a long delivery is not given up for failures spread over
+        # its steps, and a step that keeps failing is still bounded.
+        stage = _stage(run.checkpoint)
+        same_stage = run.checkpoint.get("transient_stage") == stage
+        failures = (int(run.checkpoint.get("transient_failures") or 0) if same_stage else 0) + 1
+        run.save(transient_failures=failures, transient_stage=stage)
         if failures >= settings.PUBLISH_MAX_ATTEMPTS:
             message = f"{error.message} (gave up after {failures} tries)"
             if any(key in run.checkpoint for key in MAYBE_POSTED_KEYS):
@@ -200,6 +207,12 @@ def on_error(run: Run, error: PlatformError) -> StepResult | RetryLater:
     hint = FIX_HINTS.get(error.category, "")
     message = f"{error.message} {hint}".strip()
     return Failed(message if len(message) <= 300 else error.message, error.code)
+
+
+def _stage(checkpoint: dict[str, Any]) -> str:
+    """Where a delivery has got to: the progress keys it has stored and the polls answered."""
+    keys = [key for key in STAGE_KEYS if checkpoint.get(key)]
+    return ",".join(keys) + f"#{int(checkpoint.get('polls') or 0)}"
 
 
 def _apply(run: Run, result: StepResult | RetryLater) -> str:

@@ -20,6 +20,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.utils import timezone
 
+from apps.connections.services.failure_policy import account_apply_error
 from apps.platforms.errors import Category, PlatformError
 from apps.platforms.instagram import client as instagram
 from apps.platforms.instagram.types import ContainerStatus
@@ -142,10 +143,20 @@ class InstagramPublisher:
         return self._permalink(run)
 
     def _permalink(self, run: Run) -> StepResult:
+        """The reel is live once media_publish answered with its id; its link is a nicety. A
+        failure here never makes a published reel "failed" or "unconfirmed"."""
         media_id = str(run.checkpoint["media_id"])
-        info = run.call(
-            "permalink",
-            lambda token: instagram.get_media(access_token=token, media_id=media_id),
-            summary=f"media {media_id}",
-        )
+        try:
+            info = run.call(
+                "permalink",
+                lambda token: instagram.get_media(access_token=token, media_id=media_id),
+                summary=f"media {media_id}",
+            )
+        except PlatformError as error:
+            if error.category == Category.AUTH:
+                account_apply_error(account=run.account, error=error, during="publish")
+            return Published(
+                post_id=media_id,
+                note=f"Instagram published the reel; its link didn't come back ({error.message}).",
+            )
         return Published(post_id=media_id, permalink=info.permalink)
