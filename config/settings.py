@@ -333,6 +333,9 @@ else:
 # often it looks for due work (the dispatch lag's floor).
 PUBLISH_DISPATCH_LOOP_SECONDS = env.float("PUBLISH_DISPATCH_LOOP_SECONDS", default=50.0)
 PUBLISH_DISPATCH_POLL_SECONDS = env.float("PUBLISH_DISPATCH_POLL_SECONDS", default=1.0)
+# After asking for its successor a loop goes on dispatching until the successor starts, for this
+# long at most (LOOP + HANDOVER must stay under Q_TIMEOUT, which ends a task).
+PUBLISH_DISPATCH_HANDOVER_SECONDS = env.float("PUBLISH_DISPATCH_HANDOVER_SECONDS", default=40.0)
 # A target in dispatched/publishing whose worker has not written for this long is taken back and
 # reconciled. Each platform call and chunk renews it, so it bounds one call, not a whole upload.
 PUBLISH_LEASE_SECONDS = env.int("PUBLISH_LEASE_SECONDS", default=300)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apps.publishing.notifications import notify_target_problem as _notify
-from apps.publishing.pipeline.dispatch import dispatcher_loop
+from apps.publishing.pipeline.dispatch import dispatcher_kick, dispatcher_loop
 from apps.publishing.pipeline.publish import target_publish
 
 
@@ -17,4 +17,6 @@ def dispatch_loop(handoff: str = "") -> str:
 
 
 def publish_target(target_id: int, token: str) -> str:
-    return target_publish(target_id=target_id, token=token)
+    result = target_publish(target_id=target_id, token=token)
+    dispatcher_kick()
+    return result

@@ -112,6 +112,7 @@ def test_a_task_whose_token_was_replaced_does_nothing():
 @pytest.fixture
 def one_pass(settings):
     settings.PUBLISH_DISPATCH_LOOP_SECONDS = 0
+    settings.PUBLISH_DISPATCH_HANDOVER_SECONDS = 0
     with mock.patch.object(dispatch, "sleep"):
         yield
 
@@ -147,6 +148,79 @@ def test_a_failing_pass_does_not_stop_the_loop(one_pass, settings):
         mock.patch.object(dispatch.time, "monotonic", side_effect=[0, 0, 0.1]),
     ):
         assert dispatcher_loop() == "2 passes, 0 handed out"
+
+
+def test_a_loop_goes_on_dispatching_until_its_successor_takes_over(one_pass, settings):
+    """A successor can wait in the queue behind publish tasks: dispatching doesn't pause."""
+    settings.PUBLISH_DISPATCH_HANDOVER_SECONDS = 60
+    passes = []
+
+    def a_pass() -> int:
+        passes.append(1)
+        if len(passes) == 3:
+            # The successor starts now, with the token its predecessor gave it.
+            lease = DispatcherLease.objects.get()
+            assert dispatch._acquire("successor", lease.owner, timezone.now())
+        return 0
+
+    with tasks_queued() as calls, mock.patch.object(dispatch, "dispatch_due", a_pass):
+        result = dispatcher_loop()
+    assert result == "3 passes, 0 handed out; the successor took over"
+    asked = [args for func, args in calls if func == dispatch.LOOP_TASK]
+    assert len(asked) == 1  # asked once, then went on
+    assert DispatcherLease.objects.get().owner == "successor"
+
+
+def test_a_loop_ends_when_its_handover_time_is_up(one_pass, settings):
+    settings.PUBLISH_DISPATCH_HANDOVER_SECONDS = 5
+    with (
+        tasks_queued() as calls,
+        mock.patch.object(dispatch, "dispatch_due", return_value=0),
+        mock.patch.object(dispatch.time, "monotonic", side_effect=[0, 1, 3, 6]),
+    ):
+        assert dispatcher_loop() == "3 passes, 0 handed out"
+    (successor,) = [args for func, args in calls if func == dispatch.LOOP_TASK]
+    # The lease waits for that successor (or runs out).
+    lease = DispatcherLease.objects.get()
+    assert lease.owner == successor[0] and lease.until > timezone.now()
+
+
+def test_a_publish_task_starts_a_loop_when_the_lease_ran_out(one_pass):
+    from apps.publishing import tasks
+
+    DispatcherLease.objects.create(
+        name=dispatch.LOOP_NAME, owner="killed", until=timezone.now() - timedelta(seconds=1)
+    )
+    with tasks_queued() as calls:
+        tasks.publish_target(12345, "no-such-token")
+        tasks.publish_target(12346, "no-such-token")  # one loop, not one per task
+    started = [args for func, args in calls if func == dispatch.LOOP_TASK]
+    assert len(started) == 1
+    lease = DispatcherLease.objects.get()
+    assert lease.owner == started[0][0] and lease.until > timezone.now()
+    # That loop starts with the lease it was given.
+    with tasks_queued():
+        assert dispatcher_loop(handoff=started[0][0]) == "1 passes, 0 handed out"
+
+
+def test_a_held_lease_or_none_at_all_starts_nothing():
+    with tasks_queued() as calls:
+        assert dispatch.dispatcher_kick() is False  # no loop ever ran: the schedule's job
+        DispatcherLease.objects.create(
+            name=dispatch.LOOP_NAME, owner="alive", until=timezone.now() + timedelta(seconds=5)
+        )
+        assert dispatch.dispatcher_kick() is False
+    assert calls == []
+    assert DispatcherLease.objects.get().owner == "alive"
+
+
+def test_a_loop_longer_than_the_task_timeout_is_warned_about(settings):
+    from apps.publishing.checks import dispatcher_fits_the_task_timeout
+
+    assert dispatcher_fits_the_task_timeout() == []
+    settings.PUBLISH_DISPATCH_HANDOVER_SECONDS = 200
+    (warning,) = dispatcher_fits_the_task_timeout()
+    assert warning.id == "publishing.W001"
 
 
 # --- Racing dispatchers (PostgreSQL: SKIP LOCKED) ----------------------------------------------

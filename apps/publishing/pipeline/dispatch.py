@@ -15,9 +15,13 @@ row; on SQLite (one writer at a time) every claim is a conditional UPDATE on wha
 a second dispatcher loses.
 
 `dispatcher_loop()` runs passes every PUBLISH_DISPATCH_POLL_SECONDS for
-PUBLISH_DISPATCH_LOOP_SECONDS, holding the `DispatcherLease`, then hands the lease to the loop it
-enqueues as its successor. django-q2's scheduler wakes every 30 s and its shortest schedule is a
-minute, so the minute schedule is only the watchdog: it starts a loop when none holds the lease.
+PUBLISH_DISPATCH_LOOP_SECONDS, holding the `DispatcherLease`, then enqueues its successor and
+keeps dispatching until the successor takes the lease (a successor may wait in the queue behind
+publish tasks; dispatching must not pause meanwhile), for PUBLISH_DISPATCH_HANDOVER_SECONDS at
+most. django-q2's scheduler wakes every 30 s and its shortest schedule is a minute, so the minute
+schedule is only a watchdog: it starts a loop when none holds the lease. Each publish task also
+looks (`dispatcher_kick`): when a loop's worker was killed, its lease runs out in LOOP_LEASE and
+the next publish task to finish starts a new loop, without waiting for the minute.
 """
 
 from __future__ import annotations
@@ -42,9 +46,9 @@ logger = logging.getLogger(__name__)
 PUBLISH_TASK = "apps.publishing.tasks.publish_target"
 LOOP_TASK = "apps.publishing.tasks.dispatch_loop"
 LOOP_NAME = "dispatcher"
-# The loop's lease outlives one pass by this much; a successor that never starts leaves the
-# lease to run out, and the minute schedule starts a new loop.
-LOOP_LEASE = timedelta(seconds=30)
+# The loop's lease outlives one pass by this much (each pass renews it); a loop that died
+# leaves it to run out, and the next publish task or the minute schedule starts a new loop.
+LOOP_LEASE = timedelta(seconds=10)
 
 sleep = time.sleep  # patched in tests
 
@@ -155,8 +159,11 @@ def dispatcher_loop(*, handoff: str = "") -> str:
     me = new_owner()
     if not _acquire(me, handoff, timezone.now()):
         return "another loop holds the lease"
-    end = time.monotonic() + settings.PUBLISH_DISPATCH_LOOP_SECONDS
+    started = time.monotonic()
+    end = started + settings.PUBLISH_DISPATCH_LOOP_SECONDS
+    last = end + settings.PUBLISH_DISPATCH_HANDOVER_SECONDS
     passes = handed = 0
+    successor_asked = False
     while True:
         try:
             handed += dispatch_due()
@@ -164,11 +171,32 @@ def dispatcher_loop(*, handoff: str = "") -> str:
             logger.exception("dispatch pass failed")
         passes += 1
         if not _renew(me, timezone.now() + LOOP_LEASE):
+            if successor_asked:
+                return f"{passes} passes, {handed} handed out; the successor took over"
             return f"lease lost after {passes} passes ({handed} handed out)"
-        if time.monotonic() >= end:
+        now = time.monotonic()
+        if now >= end and not successor_asked:
+            # The successor may take the lease from us (its handoff is our token); until it
+            # does, we go on.
+            enqueue(LOOP_TASK, me)
+            successor_asked = True
+        if now >= last:
             break
         sleep(settings.PUBLISH_DISPATCH_POLL_SECONDS)
-    successor = new_owner()
-    if _renew(me, timezone.now() + LOOP_LEASE, owner=successor):
-        enqueue(LOOP_TASK, successor)
     return f"{passes} passes, {handed} handed out"
+
+
+def dispatcher_kick(*, now: datetime | None = None) -> bool:
+    """Start a loop when the lease has run out (its loop's worker died). Returns whether one was
+    started. The lease is taken here for the loop's token, so of several tasks asking at once
+    only one starts a loop."""
+    now = now or timezone.now()
+    lapsed = DispatcherLease.objects.filter(name=LOOP_NAME, until__lte=now)
+    if not lapsed.exists():  # the usual answer, without a write
+        return False
+    token = new_owner()
+    if not lapsed.update(owner=token, until=now + LOOP_LEASE):
+        return False
+    enqueue(LOOP_TASK, token)
+    logger.warning("dispatcher lease had run out; started a new loop")
+    return True
