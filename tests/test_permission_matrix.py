@@ -24,6 +24,7 @@ from apps.connections.models import AuthorizationRequest, LinkedAccount
 from apps.connections.providers import all_providers
 from apps.connections.services import oauth
 from apps.publishing.models import CrossPost, MediaAsset, TargetState
+from apps.staff.handoff.services import handoff_complete
 from apps.staff.models import Invitation
 from tests.factories import (
     ConnectLinkFactory,
@@ -303,6 +304,16 @@ def _verification(w: dict[str, Any]) -> dict[str, Any]:
     return {"pk": ChainVerification.objects.create(started_by=w["admin"]).pk}
 
 
+def _handoff(w: dict[str, Any]) -> dict[str, Any]:
+    event = handoff_complete(
+        actor=w["admin"],
+        departing=w["team_staff"],
+        receiving=w["outsider"],
+        client_ids=[w["client"].pk],
+    )
+    return {"pk": event.pk}
+
+
 MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "clients:detail": ("get", _slug, CLIENT_VIEW),
     "clients:edit": ("get", _slug, CLIENT_MANAGE_GET),
@@ -315,6 +326,7 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "staff:role": ("post", _other_user, ADMIN_ONLY_REAUTH),
     "staff:deactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
     "staff:reactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
+    "staff:handoff_report": ("get", _handoff, ADMIN_ONLY_GET),
     "connections:connect": ("post", _connect, CLIENT_VIEW_REAUTH),
     "connections:account": ("get", _account, CLIENT_VIEW),
     "connections:check": ("post", _account, CLIENT_VIEW_POST),

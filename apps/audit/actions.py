@@ -24,6 +24,12 @@ class AuditAction(models.TextChoices):
     STAFF_ROLE_CHANGED = "staff.role_changed", "Role changed"
     STAFF_DEACTIVATED = "staff.deactivated", "Staff deactivated"
     STAFF_REACTIVATED = "staff.reactivated", "Staff reactivated"
+    # Role handoff (DESIGN §8): one `handoff.completed` plus one event per change, each with the
+    # handoff's id in its data (link revocations and a deactivation keep their own codes).
+    HANDOFF_COMPLETED = "handoff.completed", "Handoff completed"
+    HANDOFF_MANAGER_MOVED = "handoff.manager_moved", "Account manager handed over"
+    HANDOFF_TEAM_MOVED = "handoff.team_moved", "Team place handed over"
+    HANDOFF_POST_MOVED = "handoff.post_moved", "Scheduled post handed over"
     # Clients
     CLIENT_CREATED = "client.created", "Client created"
     CLIENT_EDITED = "client.edited", "Client edited"

@@ -2,26 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.clients.access import clients_visible_to
 from apps.clients.models import Client, ClientMembership
 from apps.common.paging import Window, window
+from apps.connections.models import CLOSED_STATES, LinkedAccount
+from apps.connections.selectors import needs_attention_q
 from apps.staff.models import Role, User
+
+# The clients list's health filter: (value, label). "Needs attention" is the dashboard's
+# definition (connections.selectors.needs_attention_q), asked of each client's accounts.
+HEALTH_ATTENTION = "attention"
+HEALTH_HEALTHY = "healthy"
+HEALTH_NO_ACCOUNTS = "none"
+HEALTH_CHOICES = [
+    ("", "Any"),
+    (HEALTH_ATTENTION, "Needs attention"),
+    (HEALTH_HEALTHY, "All healthy"),
+    (HEALTH_NO_ACCOUNTS, "No accounts"),
+]
+
+
+def _open_accounts() -> QuerySet[LinkedAccount]:
+    """The client's accounts that count: not disconnected, no disconnect under way."""
+    return LinkedAccount.objects.filter(client=OuterRef("pk")).exclude(state__in=CLOSED_STATES)
+
+
+def _accounts_needing_attention(now: datetime) -> QuerySet[LinkedAccount]:
+    return LinkedAccount.objects.filter(client=OuterRef("pk")).filter(needs_attention_q(now=now))
 
 
 def client_list(
-    *, user: Any, search: str = "", manager_id: int | None = None, status: str = "active"
+    *,
+    user: Any,
+    search: str = "",
+    manager_id: int | None = None,
+    status: str = "active",
+    health: str = "",
 ) -> QuerySet[Client]:
-    qs = clients_visible_to(user).select_related("account_manager")
+    """The clients a user may see, filtered; each with `has_accounts` and `needs_attention`
+    (one EXISTS each, in the same query)."""
+    now = timezone.now()
+    qs = (
+        clients_visible_to(user)
+        .select_related("account_manager")
+        .annotate(
+            has_accounts=Exists(_open_accounts()),
+            needs_attention=Exists(_accounts_needing_attention(now)),
+        )
+    )
     if status in (Client.Status.ACTIVE, Client.Status.ARCHIVED):
         qs = qs.filter(status=status)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(notes__icontains=search))
     if manager_id:
         qs = qs.filter(account_manager_id=manager_id)
+    if health == HEALTH_ATTENTION:
+        qs = qs.filter(needs_attention=True)
+    elif health == HEALTH_HEALTHY:
+        qs = qs.filter(has_accounts=True, needs_attention=False)
+    elif health == HEALTH_NO_ACCOUNTS:
+        qs = qs.filter(has_accounts=False)
     return qs.order_by("name", "pk")
 
 
@@ -31,13 +77,14 @@ def client_page(
     search: str = "",
     manager_id: int | None = None,
     status: str = "active",
+    health: str = "",
     page: Any = 1,
     per_page: int = 25,
 ) -> Window[Client]:
     """One page of the clients list, with each client's team size, in two queries whatever the
     agency's size: no count of all clients, and team sizes only for the clients shown."""
     result = window(
-        client_list(user=user, search=search, manager_id=manager_id, status=status),
+        client_list(user=user, search=search, manager_id=manager_id, status=status, health=health),
         number=page,
         per_page=per_page,
     )

@@ -23,6 +23,9 @@ PAGE_SIZE = 25
 def client_list(request: AuthedRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "active")
+    health = request.GET.get("health", "")
+    if health not in dict(selectors.HEALTH_CHOICES):
+        health = ""
     try:
         manager_id = int(request.GET.get("manager") or 0) or None
     except ValueError:
@@ -32,6 +35,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         search=search,
         manager_id=manager_id,
         status=status,
+        health=health,
         page=request.GET.get("page"),
         per_page=PAGE_SIZE,
     )
@@ -40,6 +44,8 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         "search": search,
         "status": status,
         "manager_id": manager_id,
+        "health": health,
+        "health_choices": selectors.HEALTH_CHOICES,
         "managers": selectors.account_manager_choices(),
         "can_create": roles.can_create_client(request.user),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -11,6 +12,7 @@ from apps.clients.access import scope_to_visible_clients
 from apps.clients.models import Client
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import (
+    CLOSED_STATES,
     AccountAttempt,
     Capability,
     ConnectLink,
@@ -111,6 +113,18 @@ def attention_reasons(
     return reasons
 
 
+def needs_attention_q(*, now: datetime) -> Q:
+    """Accounts people must act on: bad states, capability problems, or stale or expiring
+    evidence. A pending disconnect is the system's to finish, not a person's. The one
+    definition, for this list and for any other query that asks (the clients list's filter)."""
+    return ~Q(state__in=CLOSED_STATES) & (
+        ~Q(state=State.ACTIVE)
+        | ~Q(publish_capability__in=CAPABILITY_FINE)
+        | LinkedAccountQuerySet.stale_q(now=now)
+        | LinkedAccountQuerySet.expiring_q(now=now)
+    )
+
+
 def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     """Accounts people must act on: bad states, capability problems, or stale evidence.
 
@@ -120,14 +134,7 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     now = timezone.now()
     qs = (
         scope_to_visible_clients(LinkedAccount.objects.all(), user)
-        # A pending disconnect is the system's to finish, not a person's.
-        .exclude(state__in=[State.DISCONNECTED, State.DISCONNECT_PENDING])
-        .filter(
-            ~Q(state=State.ACTIVE)
-            | ~Q(publish_capability__in=CAPABILITY_FINE)
-            | LinkedAccountQuerySet.stale_q(now=now)
-            | LinkedAccountQuerySet.expiring_q(now=now)
-        )
+        .filter(needs_attention_q(now=now))
         .select_related("client", "credential")
         .order_by("-state_changed_at")[:limit]
     )

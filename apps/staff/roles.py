@@ -22,6 +22,14 @@ def can_create_client(user: Any) -> bool:
     )
 
 
+def can_manage_clients(user: Any) -> bool:
+    """May be a client's account manager (DESIGN §1: managers and admins, never staff)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in (
+        Role.MANAGER,
+        Role.ADMIN,
+    )
+
+
 def can_view_audit(user: Any) -> bool:
     """The audit log across clients: admins (all) and managers (their own clients)."""
     return bool(getattr(user, "is_authenticated", False)) and user.role in (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from importlib import import_module
+from typing import Any
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -231,8 +232,9 @@ def _end_all_sessions(user: User) -> int:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor: User) -> User:
-    """Deactivate `user` and end all their sessions. Refuses to remove the last active admin."""
+def user_deactivate(*, user: User, actor: User, audit_data: dict[str, Any] | None = None) -> User:
+    """Deactivate `user` and end all their sessions. Refuses to remove the last active admin.
+    `audit_data` joins the event's data (a handoff's id)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
         return user
@@ -246,7 +248,7 @@ def user_deactivate(*, user: User, actor: User) -> User:
         action=AuditAction.STAFF_DEACTIVATED,
         actor=actor,
         target=user,
-        data={"sessions_ended": sessions_ended},
+        data={**(audit_data or {}), "sessions_ended": sessions_ended},
     )
     return user
 

@@ -84,7 +84,11 @@ def _send(link: ConnectLink, url: str, email: str) -> None:
 
 
 @transaction.atomic
-def connect_link_revoke(*, link: ConnectLink, actor: Any) -> ConnectLink:
+def connect_link_revoke(
+    *, link: ConnectLink, actor: Any, audit_data: dict[str, Any] | None = None
+) -> ConnectLink:
+    """Revoke an open link (a used or revoked one is returned unchanged). `audit_data` joins the
+    event's data (a handoff's id)."""
     link = ConnectLink.objects.select_for_update().get(pk=link.pk)
     if link.revoked_at or link.used_at:
         return link
@@ -97,5 +101,6 @@ def connect_link_revoke(*, link: ConnectLink, actor: Any) -> ConnectLink:
         client=link.client,
         target=link,
         target_label=f"{link.get_platform_display()} connect link",
+        data=dict(audit_data or {}),
     )
     return link
