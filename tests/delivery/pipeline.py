@@ -37,9 +37,14 @@ def video_bytes(seconds: float = 3.5) -> bytes:
     return _VIDEOS[seconds]
 
 
-def stored_video(client: Client, *, seconds: float = 3.5) -> MediaAsset:
-    """A real MP4 in storage, probed by the real probe."""
+def stored_video(client: Client, *, seconds: float = 3.5, pad_to: int = 0) -> MediaAsset:
+    """A real MP4 in storage, probed by the real probe. `pad_to` grows the file to that many
+    bytes with a trailing `free` box (players and the probe skip it): a large upload in chunks
+    without encoding a large video."""
     data = video_bytes(seconds)
+    if pad_to > len(data):
+        padding = pad_to - len(data)
+        data += padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
     asset = MediaAsset(
         client=client,
         original_name="clip.mp4",

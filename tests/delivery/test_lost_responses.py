@@ -8,7 +8,7 @@ import pytest
 
 from apps.publishing.models import PublishAttempt, TargetState
 from tests.connections.helpers import connect
-from tests.delivery.pipeline import schedule, target_of
+from tests.delivery.pipeline import schedule, stored_video, target_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +74,29 @@ def test_a_lost_publish_answer_is_settled_by_the_containers_status(
     assert steps.count("publish") == 1
     assert steps[-1] == "container_status"
     assert target.state == TargetState.PUBLISHED
+
+
+def test_a_lost_answer_at_every_chunk_of_a_large_upload_still_makes_one_post(
+    quick_sandbox, oauth, worker, manager, client_obj
+):
+    """A file over 64,000,000 bytes goes in chunks (PLATFORMS §1.6(d)); the answer to each
+    of the first chunks' PUTs is lost after TikTok stored the bytes. The upload resumes from
+    what TikTok says it holds (416 with its range): every byte arrives once, one post."""
+    from apps.emulator.models import TikTokPublish
+
+    account = connect(oauth, manager, client_obj, "tiktok")
+    asset = stored_video(client_obj, pad_to=65_000_000)
+    post = schedule(manager, client_obj, [account], media=asset)
+    rule = quick_sandbox.fault("tiktok.upload", lost_response=True, times=6)
+
+    worker.drive()
+
+    (fired,) = [r for r in quick_sandbox.faults()["rules"] if r["id"] == rule["id"]]
+    assert fired["hits"] == 6
+
+    target = target_of(post, "tiktok")
+    assert target.state == TargetState.PUBLISHED, (target.state, target.state_reason)
+    assert len(quick_sandbox.ledger(platform="tiktok")) == 1
+    publish = TikTokPublish.objects.get(publish_id=target.checkpoint["publish_id"])
+    assert publish.total_chunk_count == 6
+    assert publish.uploaded_bytes == asset.size == 65_000_000
