@@ -72,12 +72,18 @@ def health_counts(*, user: Any) -> dict[str, Any]:
     for state, label in State.choices:
         if state == State.DISCONNECTED:
             continue
-        per_platform = {p: counts.get((p, state), 0) for p in Platform.values}
+        # One count per platform, in `platforms` order (the table's columns).
+        per_platform = [counts.get((p, state), 0) for p in Platform.values]
         table.append(
-            {"state": state, "label": label, **per_platform, "total": sum(per_platform.values())}
+            {"state": state, "label": label, "counts": per_platform, "total": sum(per_platform)}
         )
     by_state = {row["state"]: row["total"] for row in table}
-    return {"rows": table, "total": sum(by_state.values()), "active": by_state[State.ACTIVE]}
+    return {
+        "platforms": list(Platform.labels),
+        "rows": table,
+        "total": sum(by_state.values()),
+        "active": by_state[State.ACTIVE],
+    }
 
 
 CAPABILITY_FINE = (Capability.OK, Capability.UNKNOWN)

@@ -4,7 +4,10 @@ code outside the providers names no platform."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 from apps.connections.providers import PROVIDERS, all_providers, provider_for
 from apps.platforms.types import Platform
@@ -53,3 +56,31 @@ def test_connections_code_outside_the_providers_names_no_platform():
         if literals:
             offenders[relative.as_posix()] = literals
     assert offenders == {}
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "connections"
+
+
+def test_connections_templates_name_no_platform_in_their_logic():
+    """Columns, branches and lookups come from the registry: a template never reads
+    `row.tiktok` or compares with "instagram" (prose for people may name them)."""
+    words = "|".join(sorted(PLATFORM_WORDS))
+    logic = re.compile(rf"\.({words})\b|[\"']({words})[\"']|<th[^>]*>\s*({words})\s*</th>", re.I)
+    offenders = {
+        path.name: [m.group(0) for m in logic.finditer(path.read_text())]
+        for path in TEMPLATES.rglob("*.html")
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+@pytest.mark.django_db
+def test_the_health_table_has_one_column_per_platform(admin_user):
+    from apps.connections.selectors import health_counts
+    from tests.factories import LinkedAccountFactory
+
+    LinkedAccountFactory(platform=Platform.INSTAGRAM)
+    health = health_counts(user=admin_user)
+    assert health["platforms"] == [p.label for p in Platform]
+    (active,) = [row for row in health["rows"] if row["state"] == "active"]
+    assert dict(zip(Platform, active["counts"], strict=True))[Platform.INSTAGRAM] == 1
+    assert active["total"] == sum(active["counts"]) == 1
