@@ -3,6 +3,8 @@ against every role").
 
 The walk finds every URL pattern with a parameter. A pattern missing from MATRIX (and not in
 NOT_OBJECT_URLS with a reason) fails the suite, so a new view cannot ship without its row.
+Pages without a parameter whose content depends on the viewer (the all-clients calendar, one's
+own profile) have rows too, built from no arguments.
 """
 
 from __future__ import annotations
@@ -151,6 +153,15 @@ INITIATOR_ONLY = {
     "other_manager": 404,
     "anonymous": 302,
 }
+# Pages every signed-in role may open; what they show depends on who asks.
+SIGNED_IN_GET = {
+    "admin": 200,
+    "manager": 200,
+    "team_staff": 200,
+    "outsider": 200,
+    "other_manager": 200,
+    "anonymous": 302,
+}
 ADMIN_ONLY_GET = {
     "admin": 200,
     "manager": 404,
@@ -167,6 +178,10 @@ ADMIN_ONLY_POST = {
     "other_manager": 404,
     "anonymous": 302,
 }
+
+
+def _no_object(w: dict[str, Any]) -> dict[str, Any]:
+    return {}
 
 
 def _slug(w: dict[str, Any]) -> dict[str, Any]:
@@ -327,6 +342,7 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "staff:deactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
     "staff:reactivate": ("post", _other_user, ADMIN_ONLY_REAUTH),
     "staff:handoff_report": ("get", _handoff, ADMIN_ONLY_GET),
+    "staff:profile": ("get", _no_object, SIGNED_IN_GET),
     "connections:connect": ("post", _connect, CLIENT_VIEW_REAUTH),
     "connections:account": ("get", _account, CLIENT_VIEW),
     "connections:check": ("post", _account, CLIENT_VIEW_POST),
@@ -349,6 +365,8 @@ MATRIX: dict[str, tuple[str, Builder, dict[str, Any]]] = {
     "publishing:preflight": ("post", _draft_post, CLIENT_VIEW),
     "publishing:reschedule": ("get", _scheduled_post, CLIENT_VIEW),
     "publishing:cancel": ("post", _scheduled_post, CLIENT_VIEW_POST),
+    # Every role's own clients (tests/publishing/test_calendar.py checks whose posts it shows).
+    "publishing:calendar": ("get", _no_object, SIGNED_IN_GET),
     "publishing:client_calendar": ("get", _slug, CLIENT_VIEW),
     "publishing:post": ("get", _crosspost, CLIENT_VIEW),
     "publishing:post_targets": ("get", _crosspost, CLIENT_VIEW),

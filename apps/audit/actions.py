@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     STAFF_ROLE_CHANGED = "staff.role_changed", "Role changed"
     STAFF_DEACTIVATED = "staff.deactivated", "Staff deactivated"
     STAFF_REACTIVATED = "staff.reactivated", "Staff reactivated"
+    STAFF_TIMEZONE_CHANGED = "staff.timezone_changed", "Timezone changed"
     # Role handoff (DESIGN §8): one `handoff.completed` plus one event per change, each with the
     # handoff's id in its data (link revocations and a deactivation keep their own codes).
     HANDOFF_COMPLETED = "handoff.completed", "Handoff completed"

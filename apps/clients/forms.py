@@ -4,8 +4,9 @@ from typing import Any
 
 from django import forms
 
-from apps.clients.models import Client, timezone_choices, validate_timezone
+from apps.clients.models import Client
 from apps.clients.selectors import account_manager_choices, team_candidates
+from apps.common.timezones import timezone_choices, validate_timezone
 from apps.staff.models import User
 
 

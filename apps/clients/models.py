@@ -1,23 +1,12 @@
 from __future__ import annotations
 
-import zoneinfo
-from functools import lru_cache
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 
-
-@lru_cache(maxsize=1)
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
-
-
-def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known IANA timezone, e.g. Europe/Berlin.")
+# Imported here too: migration 0001 names the validator as apps.clients.models.validate_timezone.
+from apps.common.timezones import validate_timezone
 
 
 class Client(models.Model):

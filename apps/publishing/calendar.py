@@ -20,8 +20,7 @@ MONTH = "month"
 VIEWS = (WEEK, MONTH)
 
 # `tz` values besides an IANA name: the client's zone (one client's calendar) and the viewer's
-# own. Staff have no timezone of their own (staff.User has no such field), so "mine" is the
-# agency's TIME_ZONE setting.
+# own (staff.User.timezone, set on the profile page; blank means the agency's TIME_ZONE).
 TZ_CLIENT = "client"
 TZ_MINE = "mine"
 
@@ -148,20 +147,28 @@ def zone_or_none(name: str) -> ZoneInfo | None:
 
 
 def timezone_choices(
-    *, agency_zone: str, client_zone: str | None = None, visible_zones: Iterable[str] = ()
+    *,
+    agency_zone: str,
+    viewer_zone: str = "",
+    client_zone: str | None = None,
+    visible_zones: Iterable[str] = (),
 ) -> list[TimezoneChoice]:
-    """What the `tz` selector offers: for one client its zone first, then the agency's; for all
-    clients the agency's, then each zone among the clients the viewer sees."""
+    """What the `tz` selector offers: for one client its zone first, then the viewer's; for all
+    clients the viewer's, then each other zone among the clients the viewer sees. The viewer's
+    zone is `viewer_zone`, or the agency's when it is blank (or no longer a known zone)."""
     choices: list[TimezoneChoice] = []
     if client_zone is not None:
         choices.append(
             TimezoneChoice(TZ_CLIENT, f"Client time ({_zone_label(client_zone)})", client_zone)
         )
-    choices.append(
-        TimezoneChoice(TZ_MINE, f"Agency time ({_zone_label(agency_zone)})", agency_zone)
-    )
+    if viewer_zone and zone_or_none(viewer_zone) is not None:
+        mine = TimezoneChoice(TZ_MINE, f"My time ({_zone_label(viewer_zone)})", viewer_zone)
+    else:
+        label = f"My time (agency default, {_zone_label(agency_zone)})"
+        mine = TimezoneChoice(TZ_MINE, label, agency_zone)
+    choices.append(mine)
     if client_zone is None:
-        for name in sorted(set(visible_zones) - {agency_zone}):
+        for name in sorted(set(visible_zones) - {mine.zone}):
             if zone_or_none(name) is not None:
                 choices.append(TimezoneChoice(name, _zone_label(name), name))
     return choices

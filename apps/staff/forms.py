@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 
+from apps.common.timezones import timezone_choices
 from apps.staff import selectors
 from apps.staff.models import Invitation, Role, User
 
@@ -71,3 +72,23 @@ class AcceptInvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ProfileForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Your timezone",
+        required=False,
+        choices=[],
+        help_text="Calendars offer “My time” in this zone.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a known timezone. Pick one from the list, "
+            "e.g. Europe/Berlin."
+        },
+    )
+
+    def __init__(self, *args: Any, agency_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [  # type: ignore[attr-defined]
+            ("", f"Agency default ({agency_zone.replace('_', ' ')})"),
+            *timezone_choices(),
+        ]

@@ -6,7 +6,9 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone as dj_timezone
+
+from apps.common.timezones import validate_timezone
 
 
 class Role(models.TextChoices):
@@ -42,8 +44,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use Django's admin site.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=dj_timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="IANA name, e.g. Australia/Sydney. Blank: the agency's TIME_ZONE setting.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -90,7 +98,7 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(
         User, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=dj_timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -110,7 +118,7 @@ class Invitation(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        return timezone.now() >= self.expires_at
+        return dj_timezone.now() >= self.expires_at
 
     @property
     def is_open(self) -> bool:

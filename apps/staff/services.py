@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
+from apps.common.timezones import validate_timezone
 from apps.staff import selectors
 from apps.staff.models import Invitation, Role, User
 
@@ -211,6 +212,28 @@ def user_change_role(*, user: User, role: str, actor: User) -> User:
         target=user,
         data={"before": {"role": before}, "after": {"role": new_role.value}},
     )
+    return user
+
+
+@transaction.atomic
+def user_change_timezone(*, user: User, timezone_name: str) -> User:
+    """Set the zone `user` reads times in ("" = the agency's TIME_ZONE); audited with before and
+    after, as every change is."""
+    if timezone_name:
+        validate_timezone(timezone_name)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.timezone != timezone_name:
+        before = user.timezone
+        user.timezone = timezone_name
+        user.save(update_fields=["timezone"])
+        audit_record(
+            action=AuditAction.STAFF_TIMEZONE_CHANGED,
+            actor=user,
+            target=user,
+            data={
+                "changes": {"timezone": {"before": before or None, "after": timezone_name or None}}
+            },
+        )
     return user
 
 

@@ -18,9 +18,10 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from apps.staff import ratelimits, selectors, services
-from apps.staff.forms import AcceptInvitationForm, InvitationForm, RoleForm
+from apps.staff.forms import AcceptInvitationForm, InvitationForm, ProfileForm, RoleForm
 from apps.staff.models import Invitation, Role, User
 from apps.staff.roles import is_admin
+from apps.staff.types import AuthedRequest
 
 View = Callable[..., HttpResponse]
 
@@ -204,11 +205,31 @@ def _invitation_unusable(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None, initial={"timezone": user.timezone}, agency_zone=settings.TIME_ZONE
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_change_timezone(
+                user=user, timezone_name=form.cleaned_data["timezone"]
+            )
+        except ValidationError as error:
+            form.add_error("timezone", error)
+        else:
+            zone = user.timezone or f"the agency's timezone, {settings.TIME_ZONE}"
+            messages.success(request, f"Saved. Your calendar times are now in {zone}.")
+            return redirect("staff:profile")
     return render(
         request,
         "staff/profile.html",
-        {"profile_user": request.user, "has_mfa": selectors.user_has_mfa(request.user)},  # type: ignore[arg-type]
+        {
+            "profile_user": user,
+            "has_mfa": selectors.user_has_mfa(user),
+            "form": form,
+            "agency_zone": settings.TIME_ZONE,
+        },
     )
 
 

@@ -98,6 +98,22 @@ def test_today_is_the_date_in_the_chosen_timezone():
     assert parse_query({"tz": "mine"}, choices=choices, now=late).today == date(2025, 3, 3)
 
 
+def test_mine_is_the_viewers_zone_or_else_the_agencys_and_says_which():
+    mine = timezone_choices(agency_zone="Europe/London", viewer_zone="Australia/Sydney")[0]
+    assert (mine.value, mine.label, mine.zone) == (
+        "mine",
+        "My time (Australia/Sydney)",
+        "Australia/Sydney",
+    )
+    # Blank, or a name tzdata no longer knows: the agency's zone, labelled as the default.
+    for viewer_zone in ("", "Mars/Olympus_Mons"):
+        mine = timezone_choices(agency_zone="Europe/London", viewer_zone=viewer_zone)[0]
+        assert (mine.label, mine.zone) == (
+            "My time (agency default, Europe/London)",
+            "Europe/London",
+        )
+
+
 # Placement on the page
 
 
@@ -112,7 +128,7 @@ def test_a_post_late_in_utc_shows_on_the_next_day_in_sydney_time(admin_user, syd
     assert reverse("publishing:post", args=[late.pk]) in cell
     assert ">10:30</time>" in cell
 
-    response = http.get(url, {"tz": "mine"})  # agency time: UTC
+    response = http.get(url, {"tz": "mine"})  # the admin has no zone: the agency's, UTC
     assert days_with_posts(response) == {"2025-03-03": [late.pk]}
     assert ">23:30</time>" in day_cell(response.content.decode(), "2025-03-03")
 
@@ -209,6 +225,33 @@ def test_the_state_filter_shows_only_posts_in_that_state(admin_user, client_obj)
     assert '<option value="failed" selected>' in response.content.decode()
 
 
+def test_a_viewer_in_sydney_sees_a_post_on_their_local_day(staff_member, client_obj):
+    staff_member.timezone = "Australia/Sydney"
+    staff_member.save()
+    late = post(client_obj, utc(2025, 3, 3, 23, 30))  # 10:30 on Tuesday in Sydney (UTC+11)
+
+    response = signed_in(staff_member).get(reverse("publishing:calendar"))
+
+    assert response.context["query"].tz.value == "mine"
+    assert days_with_posts(response) == {"2025-03-04": [late.pk]}
+    html = response.content.decode()
+    assert ">10:30</time>" in day_cell(html, "2025-03-04")
+    assert '<option value="mine" selected>My time (Australia/Sydney)</option>' in html
+
+
+def test_a_viewer_without_a_zone_gets_the_agencys(settings, staff_member, client_obj):
+    settings.TIME_ZONE = "America/New_York"
+    early = post(client_obj, utc(2025, 3, 4, 3, 0))  # 22:00 on Monday in New York (UTC-5)
+
+    response = signed_in(staff_member).get(reverse("publishing:calendar"))
+
+    assert response.context["query"].tz.zone == "America/New_York"
+    assert days_with_posts(response) == {"2025-03-03": [early.pk]}
+    html = response.content.decode()
+    assert ">22:00</time>" in day_cell(html, "2025-03-03")
+    assert "My time (agency default, America/New York)" in html
+
+
 # Navigation, choices and empty states
 
 
@@ -235,7 +278,7 @@ def test_week_navigation_moves_by_seven_days(admin_user):
     assert response.context["span"].title == "3 – 9 March 2025"
 
 
-def test_all_clients_offer_agency_time_and_the_zones_of_visible_clients(staff_member, sydney):
+def test_all_clients_offer_my_time_and_the_zones_of_visible_clients(staff_member, sydney):
     tokyo = ClientFactory(name="Kumo Ramen", timezone="Asia/Tokyo")
     MembershipFactory(client=tokyo, user=staff_member)
     ClientFactory(name="Hidden", timezone="America/Lima")  # not on this person's team
@@ -248,6 +291,7 @@ def test_all_clients_offer_agency_time_and_the_zones_of_visible_clients(staff_me
         "Australia/Sydney",
     ]
     assert response.context["query"].tz.zone == "UTC"
+    assert "My time (agency default, UTC)" in response.content.decode()
     assert "America/Lima" not in response.content.decode()
 
     assert http.get(reverse("publishing:calendar"), {"tz": "Asia/Tokyo"}).context[
@@ -258,11 +302,29 @@ def test_all_clients_offer_agency_time_and_the_zones_of_visible_clients(staff_me
     assert response.status_code == 200 and response.context["query"].tz.value == "mine"
 
 
+def test_a_viewers_own_zone_is_not_offered_twice(staff_member, sydney):
+    tokyo = ClientFactory(name="Kumo Ramen", timezone="Asia/Tokyo")
+    MembershipFactory(client=tokyo, user=staff_member)
+    staff_member.timezone = "Australia/Sydney"
+    staff_member.save()
+
+    response = signed_in(staff_member).get(reverse("publishing:calendar"))
+
+    assert [(c.value, c.zone) for c in response.context["tz_choices"]] == [
+        ("mine", "Australia/Sydney"),
+        ("Asia/Tokyo", "Asia/Tokyo"),
+    ]
+
+
 def test_one_clients_calendar_defaults_to_client_time(admin_user, sydney):
+    admin_user.timezone = "Europe/Berlin"
+    admin_user.save()
     response = signed_in(admin_user).get(reverse("publishing:client_calendar", args=[sydney.slug]))
     assert [c.value for c in response.context["tz_choices"]] == ["client", "mine"]
     assert response.context["query"].tz.zone == "Australia/Sydney"
-    assert "Client time (Australia/Sydney)" in response.content.decode()
+    html = response.content.decode()
+    assert "Client time (Australia/Sydney)" in html
+    assert "My time (Europe/Berlin)" in html
 
 
 def test_an_empty_week_says_so(admin_user, client_obj):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -264,3 +265,68 @@ def test_everyone_sees_their_own_profile(request, role_fixture):
     assert user.get_role_display() in body
     for name in ("account_change_password", "mfa_index", "usersessions_list"):
         assert reverse(name) in body
+
+
+def test_the_profile_offers_every_zone_and_the_agency_default(settings, staff_member):
+    settings.TIME_ZONE = "Europe/London"
+    response = signed_in(staff_member, reauthenticated=False).get(reverse("staff:profile"))
+    body = response.content.decode()
+    assert '<option value="" selected>Agency default (Europe/London)</option>' in body
+    assert '<option value="America/New_York">America/New York</option>' in body
+    assert "Agency default (Europe/London)</dd>" in body
+
+
+def test_staff_set_and_clear_their_own_timezone(settings, staff_member):
+    settings.TIME_ZONE = "Europe/London"
+    client = signed_in(staff_member, reauthenticated=False)
+
+    response = client.post(reverse("staff:profile"), {"timezone": "Australia/Sydney"}, follow=True)
+    staff_member.refresh_from_db()
+    assert staff_member.timezone == "Australia/Sydney"
+    body = response.content.decode()
+    assert "Your calendar times are now in Australia/Sydney." in body
+    assert '<option value="Australia/Sydney" selected>' in body
+
+    response = client.post(reverse("staff:profile"), {"timezone": ""}, follow=True)
+    staff_member.refresh_from_db()
+    assert staff_member.timezone == ""
+    assert "now in the agency&#x27;s timezone, Europe/London." in response.content.decode()
+    # Each change is audited with before and after; saving the same zone again is no change.
+    client.post(reverse("staff:profile"), {"timezone": ""})
+    changes = [
+        e.data["changes"]["timezone"]
+        for e in AuditEvent.objects.filter(
+            action="staff.timezone_changed", target_id=str(staff_member.pk)
+        ).order_by("id")
+    ]
+    assert changes == [
+        {"before": None, "after": "Australia/Sydney"},
+        {"before": "Australia/Sydney", "after": None},
+    ]
+
+
+def test_an_unknown_timezone_is_refused_with_a_clear_message(staff_member):
+    client = signed_in(staff_member, reauthenticated=False)
+    response = client.post(reverse("staff:profile"), {"timezone": "Mars/Olympus_Mons"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["timezone"] == [
+        "“Mars/Olympus_Mons” is not a known timezone. Pick one from the list, e.g. Europe/Berlin."
+    ]
+    assert "is not a known timezone" in response.content.decode()
+    staff_member.refresh_from_db()
+    assert staff_member.timezone == ""
+
+
+def test_the_timezone_service_refuses_an_unknown_zone(staff_member):
+    with pytest.raises(ValidationError, match="not a known IANA timezone"):
+        services.user_change_timezone(user=staff_member, timezone_name="Europe/Atlantis")
+    staff_member.refresh_from_db()
+    assert staff_member.timezone == ""
+
+
+def test_the_profile_refuses_a_post_without_csrf(staff_member):
+    client = signed_in(staff_member, csrf_checks=True)
+    response = client.post(reverse("staff:profile"), {"timezone": "Asia/Tokyo"})
+    assert response.status_code == 403
+    staff_member.refresh_from_db()
+    assert staff_member.timezone == ""

@@ -38,14 +38,20 @@ MONTH_CELL_POSTS = 4
 @login_required
 def calendar(request: AuthedRequest) -> HttpResponse:
     zones = selectors.visible_client_zones(user=request.user)
-    choices = timezone_choices(agency_zone=settings.TIME_ZONE, visible_zones=zones)
+    choices = timezone_choices(
+        agency_zone=settings.TIME_ZONE, viewer_zone=request.user.timezone, visible_zones=zones
+    )
     return _calendar_page(request, client=None, choices=choices)
 
 
 @login_required
 def client_calendar(request: AuthedRequest, slug: str) -> HttpResponse:
     client = get_client_for_view(request.user, slug)
-    choices = timezone_choices(agency_zone=settings.TIME_ZONE, client_zone=client.timezone)
+    choices = timezone_choices(
+        agency_zone=settings.TIME_ZONE,
+        viewer_zone=request.user.timezone,
+        client_zone=client.timezone,
+    )
     return _calendar_page(request, client=client, choices=choices)
 
 
