@@ -122,6 +122,9 @@ class LinkedAccount(models.Model):
     # One notification per episode (DESIGN §5): set when we emailed, cleared on recovery.
     notified_state = models.CharField(max_length=24, blank=True)
     expiring_notified_at = models.DateTimeField(null=True, blank=True)
+    # Set while the sweep has handed out the expiry notice (apps.connections.services.notify); a
+    # notice lost with its task is handed out again once this has passed.
+    expiry_notice_claimed_until = models.DateTimeField(null=True, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
     platform_revoke_done = models.BooleanField(default=False)
     platform_revoke_note = models.CharField(max_length=300, blank=True)
@@ -433,7 +436,11 @@ class WebhookEvent(models.Model):
 
 class AccountAttempt(models.Model):
     """One outbound call sequence made for an account outside publishing: a token refresh or a
-    platform-side revoke (STYLE rule 8). Routine successes live here, not in the audit log."""
+    platform-side revoke (STYLE rule 8). Routine successes live here, not in the audit log.
+
+    A grant we refused or a cancelled mismatch is revoked for a platform account nobody has
+    linked: that row has no `account`, only the platform and its external id.
+    """
 
     class Kind(models.TextChoices):
         REFRESH = "refresh", "Token refresh"
@@ -444,7 +451,12 @@ class AccountAttempt(models.Model):
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Outcome unknown"
 
-    account = models.ForeignKey(LinkedAccount, on_delete=models.CASCADE, related_name="attempts")
+    account = models.ForeignKey(
+        LinkedAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
+    # Set only on rows without an account (a discarded grant): which platform account it was.
+    platform = models.CharField(max_length=16, choices=Platform.choices, blank=True)
+    external_id = models.CharField(max_length=128, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -456,9 +468,16 @@ class AccountAttempt(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["account", "-started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account__isnull=False) | ~Q(platform=""),
+                name="connections_attempt_names_its_account",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} of {self.account_id}: {self.outcome or 'in progress'}"
+        of = self.account_id or f"{self.platform} {self.external_id}"
+        return f"{self.kind} of {of}: {self.outcome or 'in progress'}"
 
 
 class StateChange(models.Model):

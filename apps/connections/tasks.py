@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 
 from apps.common.jobs import enqueue
-from apps.connections.models import LinkedAccount, State
 from apps.connections.services import disconnect, health, refresh
-from apps.connections.services.notify import notify_account_problems
+from apps.connections.services.notify import claim_due_expiry_notices, notify_account_problems
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +30,7 @@ def sweep() -> dict[str, int]:
     for account_id in disconnect.claim_due_revokes():
         enqueue(disconnect.REVOKE_TASK, account_id)
         counts["revoke"] += 1
-    expiring = LinkedAccount.objects.filter(
-        state=State.ACTIVE, expiring_notified_at__isnull=True
-    ).expiring()
-    for account_id in expiring.values_list("pk", flat=True):
+    for account_id in claim_due_expiry_notices():
         enqueue("apps.connections.tasks.notify", account_id)
         counts["notify"] += 1
     return counts

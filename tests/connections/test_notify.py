@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from apps.connections import tasks
 from apps.connections.lifecycle import NOTIFY_TASK, account_transition
 from apps.connections.models import Credential, LinkedAccount, State
 from apps.connections.services.health import account_check
-from apps.connections.services.notify import notify_account_problems
+from apps.connections.services.notify import EXPIRY_NOTICE_CLAIM, notify_account_problems
 from tests.connections.helpers import captured_tasks, connect
 from tests.factories import CredentialFactory, LinkedAccountFactory
 
@@ -94,6 +95,25 @@ def test_the_manager_is_emailed_once_when_an_account_becomes_expiring(client_obj
         tasks.sweep()
     assert run_notices(later) == ["expiring"]
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_hands_an_expiry_notice_out_once_until_its_claim_lapses(client_obj, manager):
+    account = LinkedAccountFactory(client=client_obj, platform="tiktok")
+    CredentialFactory(account=account, refresh_expires_in=10 * 24 * 3600)
+    with captured_tasks() as first:
+        tasks.sweep()
+    with captured_tasks() as second:
+        tasks.sweep()  # the next minute, or another cluster: the notice is not run yet
+
+    assert [args for func, args in first + second if func == NOTIFY_TASK] == [(account.pk,)]
+    # The task was lost: once the claim lapses, the next sweep hands the notice out again.
+    with time_machine.travel(timezone.now() + EXPIRY_NOTICE_CLAIM + timedelta(seconds=1)):
+        with captured_tasks() as later:
+            tasks.sweep()
+        assert run_notices(later) == ["expiring"]
+        assert LinkedAccount.objects.get(pk=account.pk).expiry_notice_claimed_until is None
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db(transaction=True)

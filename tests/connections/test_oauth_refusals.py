@@ -9,6 +9,7 @@ own receivers), and the live account's token tried at the sandbox afterwards.
 from __future__ import annotations
 
 import html
+import logging
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +17,7 @@ from django.test import Client as HttpClient
 
 from apps.audit.models import AuditEvent
 from apps.connections import vault
-from apps.connections.models import AuthorizationRequest, LinkedAccount, State
+from apps.connections.models import AccountAttempt, AuthorizationRequest, LinkedAccount, State
 from apps.connections.providers import provider_for
 from apps.connections.services import links
 from apps.platforms.instagram.rules import NOT_PROFESSIONAL_ERROR_REASON
@@ -151,6 +152,11 @@ def oauth_personal_after_consent(sandbox: Sandbox, http: HttpClient, client_obj)
     return http.get(callback_path(grant["redirect"]))
 
 
+def discarded_revoke() -> AccountAttempt:
+    """The one attempt row of a discarded grant's revoke: no LinkedAccount, the platform account."""
+    return AccountAttempt.objects.get(kind=AccountAttempt.Kind.REVOKE, account__isnull=True)
+
+
 def test_a_personal_instagram_account_nobody_has_linked_is_revoked(
     sandbox, staff_member, client_obj
 ):
@@ -161,6 +167,35 @@ def test_a_personal_instagram_account_nobody_has_linked_is_revoked(
     assert "Switch to professional account" in text(http.get(response["Location"]))
     assert live_grants(sandbox, "ig-business") == []
     assert refused_event().data == {"reason": "personal account", "revoke_at_platform": True}
+    attempt = discarded_revoke()
+    assert (attempt.platform, attempt.external_id) == (
+        "instagram",
+        sandbox.account("ig-business")["ig_user_id"],
+    )
+    assert attempt.outcome == AccountAttempt.Outcome.OK and attempt.finished_at is not None
+
+
+def test_a_failed_revoke_of_a_discarded_grant_is_recorded_and_logged(
+    sandbox, oauth, staff_member, client_obj, caplog
+):
+    original = connect(oauth, staff_member, client_obj, "tiktok", account="tt-public")
+    http = staff_client(staff_member)
+    response = oauth(http, client_obj, "tiktok", account="tt-private", reconnect=original)
+    sandbox.fault("tiktok.revoke", error="server_error")
+
+    with caplog.at_level(logging.INFO, logger="apps.connections.services.oauth"):
+        http.post(response["Location"], {"decision": "cancel"})
+
+    attempt = discarded_revoke()
+    assert (attempt.platform, attempt.external_id) == (
+        "tiktok",
+        sandbox.account("tt-private")["open_id"],
+    )
+    # A 500: whether TikTok acted is unknown.
+    assert attempt.outcome == AccountAttempt.Outcome.UNKNOWN and attempt.error_code
+    assert attempt.finished_at is not None
+    assert "Could not revoke a discarded tiktok grant" in caplog.text
+    assert_still_live(original)
 
 
 def test_cancelling_a_mismatch_revokes_an_account_nobody_has_linked(
@@ -177,9 +212,17 @@ def test_cancelling_a_mismatch_revokes_an_account_nobody_has_linked(
     assert_still_live(original)
     event = AuditEvent.objects.get(action="connection.mismatch_cancelled")
     assert event.data["revoke_at_platform"] is True
+    attempt = discarded_revoke()
+    assert (attempt.platform, attempt.external_id, attempt.outcome) == (
+        "tiktok",
+        sandbox.account("tt-private")["open_id"],
+        AccountAttempt.Outcome.OK,
+    )
+    assert not original.attempts.exists()  # not hung on the account that was being reconnected
     # A second click finds nothing left to discard and records nothing more.
     http.post(response["Location"], {"decision": "cancel"})
     assert AuditEvent.objects.filter(action="connection.mismatch_cancelled").count() == 1
+    assert AccountAttempt.objects.filter(account__isnull=True).count() == 1
 
 
 # --- A personal account turned away on the consent page (PLATFORMS §2.2) ---------------------

@@ -17,16 +17,28 @@ Outcome = AccountAttempt.Outcome
 
 def attempt_call(
     *,
-    account_id: int,
+    account_id: int | None,
     kind: AccountAttempt.Kind,
     call: Callable[[], T],
     confirmed: Callable[[T], bool] = lambda _result: True,
     unconfirmed: str = "",
+    platform: str = "",
+    external_id: str = "",
 ) -> T:
     """Run `call` as one recorded attempt and return its result; a PlatformError is recorded
     (outcome unknown when no trustworthy answer came back) and raised again. A result that
-    `confirmed` rejects is recorded as failed with the `unconfirmed` sentence."""
-    attempt = AccountAttempt.objects.create(account_id=account_id, kind=kind)
+    `confirmed` rejects is recorded as failed with the `unconfirmed` sentence.
+
+    Without an account (`account_id=None`: a grant nobody has linked) the row names the platform
+    account by `platform` and `external_id` instead."""
+    if account_id is None and not platform:
+        raise ValueError("An attempt without an account must name its platform account.")
+    attempt = AccountAttempt.objects.create(
+        account_id=account_id,
+        kind=kind,
+        platform="" if account_id is not None else platform,
+        external_id="" if account_id is not None else external_id[:128],
+    )
     started = time.monotonic()
     try:
         result = call()

@@ -3,12 +3,19 @@ episode: leaving `active` (until it is active again) and becoming `expiring`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.connections.models import LinkedAccount, State
+
+# How long an expiry notice handed out by the sweep stays claimed: long enough for a backed-up
+# queue to reach it, short enough that a notice lost with its task goes out the same hour.
+EXPIRY_NOTICE_CLAIM = timedelta(minutes=15)
 
 
 def _manager_email(account: LinkedAccount) -> str:
@@ -43,6 +50,10 @@ def notify_account_problems(*, account_id: int) -> list[str]:
                 )
                 transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
                 sent.append("state")
+        if account.expiry_notice_claimed_until is not None:
+            # This run decides the expiry notice, whoever handed it out: the claim is done.
+            account.expiry_notice_claimed_until = None
+            account.save(update_fields=["expiry_notice_claimed_until"])
         deadline = account.expiring_deadline() if account.state == State.ACTIVE else None
         if deadline is None:
             if account.expiring_notified_at:
@@ -60,3 +71,29 @@ def notify_account_problems(*, account_id: int) -> list[str]:
                 transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
                 sent.append("expiring")
     return sent
+
+
+def claim_due_expiry_notices(*, limit: int = 200) -> list[int]:
+    """Active accounts turning `expiring` that have not been told yet, each claimed for
+    EXPIRY_NOTICE_CLAIM by a conditional update, so a second sweep (another cluster, or the next
+    minute while the queue is backed up) doesn't hand the notice out again. The notice run
+    clears the claim; a claim whose task was lost runs out and the notice is handed out anew."""
+    now = timezone.now()
+    unclaimed = Q(expiry_notice_claimed_until__isnull=True) | Q(
+        expiry_notice_claimed_until__lte=now
+    )
+    due = list(
+        LinkedAccount.objects.filter(
+            unclaimed, state=State.ACTIVE, expiring_notified_at__isnull=True
+        )
+        .expiring(now=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [
+        pk
+        for pk in due
+        if LinkedAccount.objects.filter(unclaimed, pk=pk).update(
+            expiry_notice_claimed_until=now + EXPIRY_NOTICE_CLAIM
+        )
+    ]

@@ -34,6 +34,7 @@ from apps.common import crypto
 from apps.connections import vault
 from apps.connections.lifecycle import account_set_capability, account_transition
 from apps.connections.models import (
+    AccountAttempt,
     AuthorizationRequest,
     Capability,
     ConnectLink,
@@ -44,6 +45,7 @@ from apps.connections.models import (
 )
 from apps.connections.providers import Grant, Identity, provider_for
 from apps.connections.services import capability
+from apps.connections.services.attempts import attempt_call
 from apps.connections.services.refresh import next_refresh_due
 from apps.platforms.errors import PlatformError
 from apps.platforms.instagram import rules as instagram_rules
@@ -375,12 +377,25 @@ def _in_use(platform: str, external_id: str) -> bool:
     )
 
 
-def _drop_grant(platform: str, access_token: str, *, revoke: bool) -> None:
-    """Forget tokens we won't keep, revoking them at the platform when `revoke` (see above)."""
+def _drop_grant(platform: str, external_id: str, access_token: str, *, revoke: bool) -> None:
+    """Forget tokens we won't keep, revoking them at the platform when `revoke` (see above).
+
+    No live link uses the account when we revoke, so the attempt row names the platform account
+    instead of a LinkedAccount (STYLE rule 8: every outbound revoke leaves a row).
+    """
     if not revoke:
         return
+    provider = provider_for(platform)
     try:
-        provider_for(platform).revoke(access_token)
+        attempt_call(
+            account_id=None,
+            platform=platform,
+            external_id=external_id,
+            kind=AccountAttempt.Kind.REVOKE,
+            call=lambda: provider.revoke(access_token),
+            confirmed=bool,
+            unconfirmed="The platform did not confirm the removal of the discarded grant.",
+        )
     except PlatformError:
         logger.info("Could not revoke a discarded %s grant", platform)
 
@@ -399,7 +414,12 @@ def _refuse_after_grant(auth_request: AuthorizationRequest, grant: Grant, kind: 
             target_label=f"{auth_request.get_platform_display()} @{grant.identity.handle}",
             data={"reason": kind, "revoke_at_platform": revoke},
         )
-    _drop_grant(auth_request.platform, grant.tokens.access_token, revoke=revoke)
+    _drop_grant(
+        auth_request.platform,
+        grant.identity.external_id,
+        grant.tokens.access_token,
+        revoke=revoke,
+    )
     raise refusal
 
 
@@ -705,4 +725,4 @@ def oauth_cancel_mismatch(*, request_id: int, user: Any) -> None:
             },
         )
     token = json.loads(crypto.decrypt(ciphertext))["access_token"]
-    _drop_grant(auth_request.platform, token, revoke=revoke)
+    _drop_grant(auth_request.platform, str(received.get("external_id", "")), token, revoke=revoke)
