@@ -60,6 +60,19 @@ def required_scopes(platform: str) -> set[str]:
     return TIKTOK_REQUIRED if platform == Platform.TIKTOK else INSTAGRAM_REQUIRED
 
 
+def pkce_refusal(platform: str, *, challenge: str, method: str) -> str | None:
+    """Why the headless consent may not issue a code with these PKCE parameters, or None.
+
+    As on the consent page: TikTok requires an S256 challenge (PLATFORMS §1.2), hex(SHA-256) of
+    the verifier the token exchange must then send; Instagram Login has no PKCE.
+    """
+    if platform == Platform.TIKTOK and not challenge:
+        return "code_challenge is required: TikTok requires PKCE (PLATFORMS §1.2)."
+    if challenge and method != "S256":
+        return "code_challenge_method must be S256."
+    return None
+
+
 def grant(
     *,
     account: SandboxAccount,
@@ -74,6 +87,9 @@ def grant(
     TikTok's callback carries `code`, `scopes`, `state` (§1.2); Instagram's `code`, `state` and
     the `#_` fragment (§2.2).
     """
+    if account.platform == Platform.TIKTOK and not code_challenge:
+        # Both callers refuse such a request first (`pkce_refusal`); no code may skip PKCE.
+        raise ValueError("A TikTok code needs a PKCE code_challenge.")
     if account.platform == Platform.INSTAGRAM and not account.is_professional:
         raise GrantRefused(
             NOT_PROFESSIONAL_ACCOUNT,

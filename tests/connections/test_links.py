@@ -50,7 +50,11 @@ def _complete(sandbox, path: str, *, account: str = "tt-public", platform: str =
     assert start.status_code == 302
     params = query_of(start["Location"])
     grant = sandbox.authorize(
-        account, SCOPES[platform], params["redirect_uri"], state=params["state"]
+        account,
+        SCOPES[platform],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params.get("code_challenge", ""),
     )
     return brand, brand.get(callback_path(grant["redirect"]))
 
@@ -245,7 +249,11 @@ def test_a_link_revoked_mid_flow_is_refused_at_the_callback(sandbox, manager, cl
     ConnectLink.objects.update(revoked_at=timezone.now())
     params = query_of(start["Location"])
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     response = brand.get(callback_path(grant["redirect"]))
     assert "connect link is revoked" in text(brand.get(response["Location"]))

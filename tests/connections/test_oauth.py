@@ -98,7 +98,13 @@ def _start(http, client_obj, platform="tiktok"):
 def test_a_forged_state_is_refused(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
-    grant = sandbox.authorize("tt-public", SCOPES["tiktok"], params["redirect_uri"], state="forged")
+    grant = sandbox.authorize(
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state="forged",
+        code_challenge=params["code_challenge"],
+    )
     response = http.get(callback_path(grant["redirect"]))
     assert response.status_code == 400
     assert "doesn't match any connection" in text(response)
@@ -109,7 +115,11 @@ def test_a_replayed_state_is_refused(sandbox, oauth, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     assert http.get(callback_path(grant["redirect"])).status_code == 302
     replay = http.get(callback_path(grant["redirect"]))
@@ -121,7 +131,11 @@ def test_an_expired_state_is_refused(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj)
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         response = http.get(callback_path(grant["redirect"]))
@@ -133,7 +147,11 @@ def test_a_state_from_another_users_session_is_refused(sandbox, staff_member, ma
     victim = staff_client(staff_member)
     params = _start(victim, client_obj)
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     attacker = staff_client(manager)  # another session, even one that may see the client
     response = attacker.get(callback_path(grant["redirect"]))
@@ -144,15 +162,20 @@ def test_a_state_from_another_users_session_is_refused(sandbox, staff_member, ma
 
 
 def test_a_code_for_another_client_cannot_be_attached(sandbox, staff_member, client_obj):
-    """A valid state for one client with a code obtained for another: the code is bound to its
-    own authorization, so it lands (at most) on the client the state names — never the other."""
+    """A valid state for one client with a code obtained for another: the code is bound to the
+    other authorization's PKCE challenge (code injection, RFC 9700 §4.5), so the exchange is
+    refused and the code links nothing to the client the state names."""
     other = ClientFactory(name="Other Brand")
     MembershipFactory(client=other, user=staff_member)
     http = staff_client(staff_member)
     params_a = _start(http, client_obj)
     params_b = _start(http, other)
     code_for_b = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params_b["redirect_uri"], state=params_b["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params_b["redirect_uri"],
+        state=params_b["state"],
+        code_challenge=params_b["code_challenge"],
     )
     response = http.get(
         "/oauth/callback/tt/",
@@ -162,21 +185,23 @@ def test_a_code_for_another_client_cannot_be_attached(sandbox, staff_member, cli
             "scopes": ",".join(SCOPES["tiktok"]),
         },
     )
-    assert response.status_code == 302
-    assert list(LinkedAccount.objects.values_list("client__name", flat=True)) == [
-        "Northwind Coffee"
-    ]
-    # The other client's state can no longer bring the same platform account to "Other Brand".
+    assert "refused the sign-in" in text(result_of(http, response))
+    assert not LinkedAccount.objects.exists() and not Credential.objects.exists()
+    # Only the authorization the code was issued for (its state, its verifier) can use it.
     again = http.get(callback_path(code_for_b["redirect"]))
-    assert "refused the sign-in" in text(result_of(http, again))
-    assert not LinkedAccount.objects.filter(client=other).exists()
+    assert again.status_code == 302
+    assert list(LinkedAccount.objects.values_list("client__name", flat=True)) == ["Other Brand"]
 
 
 def test_a_reply_on_the_other_platforms_callback_is_refused(sandbox, staff_member, client_obj):
     http = staff_client(staff_member)
     params = _start(http, client_obj, "tiktok")
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     path = callback_path(grant["redirect"]).replace("/oauth/callback/tt/", "/oauth/callback/ig/")
     response = http.get(path)
@@ -192,7 +217,11 @@ def test_next_never_redirects_off_site(sandbox, staff_member, client_obj, next_p
     start = http.post(f"/clients/{client_obj.slug}/connect/tiktok/", {"next": next_path})
     params = query_of(start["Location"])
     grant = sandbox.authorize(
-        "tt-public", SCOPES["tiktok"], params["redirect_uri"], state=params["state"]
+        "tt-public",
+        SCOPES["tiktok"],
+        params["redirect_uri"],
+        state=params["state"],
+        code_challenge=params["code_challenge"],
     )
     response = http.get(callback_path(grant["redirect"]))
     assert response.status_code == 302

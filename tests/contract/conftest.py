@@ -125,7 +125,9 @@ def connect_tiktok(sandbox: Sandbox, receiver: Receiver) -> Callable[..., TokenS
     def connect(account: str = "tt-public", scopes: tuple[str, ...] = ALL_TT_SCOPES) -> TokenSet:
         redirect_uri = receiver.url(TT_CALLBACK)
         verifier = tt.pkce_verifier()
-        grant = sandbox.authorize(account, scopes, redirect_uri)
+        grant = sandbox.authorize(
+            account, scopes, redirect_uri, code_challenge=tt.pkce_challenge(verifier=verifier)
+        )
         return tt.exchange_code(
             code=grant["code"], redirect_uri=redirect_uri, code_verifier=verifier
         )

@@ -118,8 +118,16 @@ Prepare = Callable[[Ctx], Call]
 
 def _tt_exchange(ctx: Ctx) -> Call:
     redirect_uri = ctx.receiver.url(TT_CALLBACK)
-    grant = ctx.sandbox.authorize("tt-public", ALL_TT_SCOPES, redirect_uri)
-    return lambda: tt.exchange_code(code=grant["code"], redirect_uri=redirect_uri)
+    verifier = tt.pkce_verifier()
+    grant = ctx.sandbox.authorize(
+        "tt-public",
+        ALL_TT_SCOPES,
+        redirect_uri,
+        code_challenge=tt.pkce_challenge(verifier=verifier),
+    )
+    return lambda: tt.exchange_code(
+        code=grant["code"], redirect_uri=redirect_uri, code_verifier=verifier
+    )
 
 
 def _tt_refresh(ctx: Ctx) -> Call:

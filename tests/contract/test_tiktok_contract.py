@@ -166,9 +166,13 @@ def test_it_sees_the_denial_when_the_user_cancels_consent(sandbox, receiver):
 
 def test_it_refuses_a_code_twice_and_a_code_for_another_redirect_uri(sandbox, receiver):
     redirect_uri = receiver.url(TT_CALLBACK)
-    grant = sandbox.authorize("tt-public", ALL_TT_SCOPES, redirect_uri)
-    tt.exchange_code(code=grant["code"], redirect_uri=redirect_uri)
-    reused = raises(tt.exchange_code, code=grant["code"], redirect_uri=redirect_uri)
+    verifier = tt.pkce_verifier()
+    challenge = tt.pkce_challenge(verifier=verifier)
+    grant = sandbox.authorize("tt-public", ALL_TT_SCOPES, redirect_uri, code_challenge=challenge)
+    tt.exchange_code(code=grant["code"], redirect_uri=redirect_uri, code_verifier=verifier)
+    reused = raises(
+        tt.exchange_code, code=grant["code"], redirect_uri=redirect_uri, code_verifier=verifier
+    )
     assert (reused.category, reused.code, reused.auth_reason) == (
         Category.AUTH,
         "invalid_grant",
@@ -176,8 +180,13 @@ def test_it_refuses_a_code_twice_and_a_code_for_another_redirect_uri(sandbox, re
     )
     assert reused.http_status == 200  # §1.3: invalid_grant may come with 200; we read the body
 
-    grant = sandbox.authorize("tt-public", ALL_TT_SCOPES, redirect_uri)
-    mismatch = raises(tt.exchange_code, code=grant["code"], redirect_uri=redirect_uri + "x/")
+    grant = sandbox.authorize("tt-public", ALL_TT_SCOPES, redirect_uri, code_challenge=challenge)
+    mismatch = raises(
+        tt.exchange_code,
+        code=grant["code"],
+        redirect_uri=redirect_uri + "x/",
+        code_verifier=verifier,
+    )
     assert mismatch.code == "invalid_grant"
 
 

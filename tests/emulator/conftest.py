@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ ALL_TT_SCOPES = (
     "user.info.basic,user.info.profile,user.info.stats,video.list,video.upload,video.publish"
 )
 ALL_IG_SCOPES = "instagram_business_basic,instagram_business_content_publish"
+# TikTok PKCE (PLATFORMS §1.2): the challenge is hex(SHA-256(verifier)).
+PKCE_VERIFIER = "v" * 64
+PKCE_CHALLENGE = hashlib.sha256(PKCE_VERIFIER.encode()).hexdigest()
 
 
 @dataclass
@@ -155,7 +159,13 @@ def tiktok_tokens(
         client,
         "post",
         "/authorize",
-        {"account": account, "scopes": scopes, "redirect_uri": REDIRECT, "state": "s"},
+        {
+            "account": account,
+            "scopes": scopes,
+            "redirect_uri": REDIRECT,
+            "state": "s",
+            "code_challenge": PKCE_CHALLENGE,
+        },
     )
     response = client.post(
         TT + "/v2/oauth/token/",
@@ -165,6 +175,7 @@ def tiktok_tokens(
             "code": query_of(grant["redirect"])["code"],
             "grant_type": "authorization_code",
             "redirect_uri": REDIRECT,
+            "code_verifier": PKCE_VERIFIER,
         },
     )
     assert response.status_code == 200

@@ -31,6 +31,7 @@ OWN = {"tiktok": REDIRECT, "instagram": IG_REDIRECT}
 ACCOUNT = {"tiktok": "tt-public", "instagram": "ig-business"}
 PLATFORMS = pytest.mark.parametrize("platform", ["tiktok", "instagram"])
 VERIFIER = "v" * 64
+CHALLENGE = hashlib.sha256(VERIFIER.encode()).hexdigest()
 
 
 def _authorize_url(platform: str, redirect_uri: str, **overrides: str) -> str:
@@ -42,7 +43,7 @@ def _authorize_url(platform: str, redirect_uri: str, **overrides: str) -> str:
             "redirect_uri": redirect_uri,
             "state": "st",
             # PKCE is required (PLATFORMS §1.2): hex(SHA-256(verifier)).
-            "code_challenge": hashlib.sha256(VERIFIER.encode()).hexdigest(),
+            "code_challenge": CHALLENGE,
             "code_challenge_method": "S256",
         }
         path = TT_WWW + "/v2/auth/authorize/"
@@ -169,7 +170,12 @@ def test_the_token_endpoint_refuses_a_redirect_uri_no_longer_registered(
     api: Client, platform: str
 ) -> None:
     _register(api, platform, APP)
-    grant = control(api, "post", "/authorize", {"account": ACCOUNT[platform], "redirect_uri": APP})
+    grant = control(
+        api,
+        "post",
+        "/authorize",
+        {"account": ACCOUNT[platform], "redirect_uri": APP, "code_challenge": CHALLENGE},
+    )
     _register(api, platform)  # unregistered between consent and code exchange
     response = _exchange(api, platform, grant["code"], APP)
     if platform == "tiktok":

@@ -12,6 +12,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from apps.emulator import tokens
+from apps.emulator.models import SandboxAccount, SandboxToken
 from tests.emulator.conftest import (
     CONTROL,
     REDIRECT,
@@ -162,31 +164,101 @@ def test_it_redirects_invalid_scope_and_response_type(api: Client) -> None:
     assert query_of(response["Location"])["error"] == "unsupported_response_type"
 
 
-def test_it_exchanges_a_code_once(api: Client) -> None:
+def _headless_code(api: Client, **body: str) -> str:
+    """A code from the control API's headless consent, bound to CHALLENGE."""
     grant = control(
         api,
         "post",
         "/authorize",
-        {"account": "tt-public", "scopes": "video.publish", "redirect_uri": REDIRECT},
+        {"account": "tt-public", "redirect_uri": REDIRECT, "code_challenge": CHALLENGE, **body},
     )
-    code = query_of(grant["redirect"])["code"]
-    first = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT)
-    body = first.json()
+    return query_of(grant["redirect"])["code"]
+
+
+def test_it_exchanges_a_code_once(api: Client) -> None:
+    code = _headless_code(api, scopes="video.publish")
+    exchange = {
+        "code": code,
+        "grant_type": "authorization_code",
+        "redirect_uri": REDIRECT,
+        "code_verifier": VERIFIER,
+    }
+    body = _token(api, **exchange).json()
     assert body["token_type"] == "Bearer"
     assert body["access_token"].startswith("act.") and body["refresh_token"].startswith("rft.")
     assert body["expires_in"] == 7200 and body["refresh_expires_in"] == 15_552_000
-    again = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT)
+    again = _token(api, **exchange)
     assert again.json()["error"] == "invalid_grant"
     assert "log_id" in again.json()
 
 
 def test_it_rejects_a_redirect_uri_mismatch(api: Client) -> None:
-    grant = control(
-        api, "post", "/authorize", {"account": "tt-public", "scopes": "", "redirect_uri": REDIRECT}
+    code = _headless_code(api, scopes="")
+    response = _token(
+        api,
+        code=code,
+        grant_type="authorization_code",
+        redirect_uri=REDIRECT + "x/",
+        code_verifier=VERIFIER,
     )
-    code = query_of(grant["redirect"])["code"]
-    response = _token(api, code=code, grant_type="authorization_code", redirect_uri=REDIRECT + "x/")
     assert response.json()["error"] == "invalid_grant"
+
+
+def test_the_headless_consent_refuses_a_tiktok_request_without_a_pkce_challenge(
+    api: Client,
+) -> None:
+    """PLATFORMS §1.2: TikTok requires PKCE; the control API's shortcut does too."""
+    for challenge in ({}, {"code_challenge": ""}):
+        response = api.post(
+            CONTROL + "/authorize",
+            {"account": "tt-public", "redirect_uri": REDIRECT, **challenge},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert "code_challenge" in response.json()["error"]
+    response = api.post(
+        CONTROL + "/authorize",
+        {
+            "account": "tt-public",
+            "redirect_uri": REDIRECT,
+            "code_challenge": CHALLENGE,
+            "code_challenge_method": "plain",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "S256" in response.json()["error"]
+    assert control(api, "get", "/tokens") == []
+
+
+def test_a_code_stored_without_a_challenge_is_never_exchanged(api: Client) -> None:
+    """No consent issues one any more; if one existed, no verifier (or none) would unlock it."""
+    control(api, "get", "/state")  # seeds the accounts
+    code = tokens.issue(
+        kind=SandboxToken.Kind.TT_CODE,
+        account=SandboxAccount.objects.get(key="tt-public"),
+        scopes=["user.info.basic"],
+        ttl=300,
+        redirect_uri=REDIRECT,
+    )
+    for verifier in ({}, {"code_verifier": VERIFIER}):
+        response = _token(
+            api, code=code.value, grant_type="authorization_code", redirect_uri=REDIRECT, **verifier
+        )
+        assert response.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("verifier", [None, "", "w" * 64, CHALLENGE])
+def test_a_headless_code_is_exchanged_only_with_its_verifier(
+    api: Client, verifier: str | None
+) -> None:
+    code = _headless_code(api, scopes="")
+    exchange = {"code": code, "grant_type": "authorization_code", "redirect_uri": REDIRECT}
+    if verifier is not None:
+        exchange["code_verifier"] = verifier
+    response = _token(api, **exchange)
+    assert response.json()["error"] == "invalid_grant"
+    assert "code_verifier" in response.json()["error_description"]
+    assert "access_token" in _token(api, **{**exchange, "code_verifier": VERIFIER}).json()
 
 
 def test_it_rejects_a_wrong_client_secret(api: Client) -> None:

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.emulator import actions, clock, state
+from apps.emulator.consent import pkce_challenge
 from apps.emulator.control import serialize
 from apps.emulator.control.services import (
     ControlError,
@@ -33,6 +34,7 @@ from apps.emulator.grants import (
     denial_url,
     grant,
     parse_scopes,
+    pkce_refusal,
     redirect_uri_refusal,
     required_scopes,
 )
@@ -174,13 +176,23 @@ def account_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
 
 @control_view("POST")
 def authorize(request: HttpRequest) -> HttpResponse:
-    """POST api/authorize {account, scopes, redirect_uri, state} — approve the consent page
-    headlessly; returns the callback URL the browser would be sent to, with the code (None when
-    the platform refuses the account: the URL then carries the error)."""
+    """POST api/authorize {account, scopes, redirect_uri, state, code_challenge} — approve the
+    consent page headlessly; returns the callback URL the browser would be sent to, with the code
+    (None when the platform refuses the account: the URL then carries the error).
+
+    A TikTok account needs the S256 `code_challenge`, as the consent page does (PLATFORMS §1.2):
+    the code is bound to it, so the token exchange checks the verifier."""
     data = request.data  # type: ignore[attr-defined]
     account = get_object_or_404(SandboxAccount, key=str(data.get("account", "")))
     redirect_uri = str(data.get("redirect_uri", ""))
     problem = redirect_uri_refusal(account.platform, redirect_uri)
+    if problem:
+        raise ControlError(problem)
+    problem = pkce_refusal(
+        account.platform,
+        challenge=str(data.get("code_challenge", "")),
+        method=str(data.get("code_challenge_method", "S256")),
+    )
     if problem:
         raise ControlError(problem)
     raw = data.get("scopes", "")
@@ -197,7 +209,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             scopes=scopes,
             redirect_uri=redirect_uri,
             state=state_value,
-            code_challenge=str(data.get("code_challenge", ""))[:128],
+            code_challenge=pkce_challenge(account.platform, data),
         )
     except GrantRefused as refused:
         url = denial_url(account.platform, redirect_uri, state_value, refused)

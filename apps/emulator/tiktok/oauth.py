@@ -99,9 +99,8 @@ def token(request: HttpRequest) -> HttpResponse:
                 return _invalid_grant("redirect_uri does not match the authorization request.")
             if redirect_uri not in registered_redirect_uris(Platform.TIKTOK):
                 return _invalid_grant("redirect_uri is not registered for this app.")
-            if code.code_challenge and not _verifier_matches(
-                request.POST.get("code_verifier", ""), code.code_challenge
-            ):
+            # PLATFORMS §1.2: every code is bound to its PKCE challenge; no verifier, no tokens.
+            if not _verifier_matches(request.POST.get("code_verifier", ""), code.code_challenge):
                 return _invalid_grant("code_verifier does not match the code_challenge.")
             code.used_at = clock.now()
             code.save(update_fields=["used_at"])
@@ -150,4 +149,4 @@ def revoke(request: HttpRequest) -> HttpResponse:
 def _verifier_matches(verifier: str, challenge: str) -> bool:
     # PLATFORMS §1.2 [3p]: TikTok computes hex(SHA-256(verifier)), not base64url.
     expected = hashlib.sha256(verifier.encode()).hexdigest()
-    return bool(verifier) and hmac.compare_digest(expected, challenge)
+    return bool(verifier and challenge) and hmac.compare_digest(expected, challenge)
