@@ -137,12 +137,8 @@ def test_the_header_counts_revoked_and_reconnect_accounts_but_not_as_active(
 
 @pytest.mark.django_db
 def test_an_account_being_disconnected_is_not_listed(client, staff_member, client_obj):
-    from apps.connections.models import LinkedAccount, State
-
-    LinkedAccount.objects.create(
+    LinkedAccountFactory(
         client=client_obj,
-        platform="tiktok",
-        external_id="open-leaving",
         handle="leaving.brand",
         state=State.DISCONNECT_PENDING,
         state_reason="Disconnected by Sam",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.clients.models import Client, ClientMembership
 from apps.connections.models import ConnectLink, Credential, LinkedAccount, State, StateChange
+from tests.factories import LinkedAccountFactory
 
 # The same ceiling holds for 10 and for 500 accounts. The dashboard's posts due soon and the
 # client page's posts card add theirs (tests/publishing/test_query_counts.py pins those).
@@ -184,7 +185,7 @@ def test_audit_pages_run_a_fixed_number_of_queries_from_10_to_500_events(
 ):
     from django.utils import timezone as tz
 
-    account = LinkedAccount.objects.create(client=client_obj, platform="tiktok", external_id="q1")
+    account = LinkedAccountFactory(client=client_obj)
     today = tz.localdate()
     pages = {
         "log": "/audit/?group=connections",

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.clients.models import Client
-from apps.connections import vault
 from apps.connections.lifecycle import account_transition
 from apps.connections.models import (
     AccountAttempt,
@@ -25,8 +24,8 @@ from apps.connections.models import (
     WebhookEvent,
 )
 from apps.connections.services import disconnect
-from apps.platforms.types import TokenSet
 from tests.connections.conftest import staff_client
+from tests.factories import ClientFactory, CredentialFactory, LinkedAccountFactory
 
 ACCESS = "act.PLAINTEXT-ACCESS-TOKEN-never-shown"
 REFRESH = "rft.PLAINTEXT-REFRESH-TOKEN-never-shown"
@@ -40,21 +39,6 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
-def _account(client_obj: Client, **fields) -> LinkedAccount:
-    now = timezone.now()
-    defaults = {
-        "platform": "tiktok",
-        "external_id": "open-evidence",
-        "handle": "northwind.coffee",
-        "display_name": "Northwind Coffee",
-        "granted_scopes": ["user.info.basic", "video.publish"],
-        "publish_capability": Capability.OK,
-        "last_checked_at": now - timedelta(minutes=5),
-        "last_ok_at": now - timedelta(minutes=5),
-    }
-    return LinkedAccount.objects.create(client=client_obj, **{**defaults, **fields})
-
-
 # --- The account page -------------------------------------------------------------------------
 
 
@@ -62,17 +46,21 @@ def _account(client_obj: Client, **fields) -> LinkedAccount:
 def test_the_account_page_shows_state_with_evidence_and_never_a_token(
     client, staff_member, client_obj
 ):
-    account = _account(client_obj)
-    obtained = timezone.now() - timedelta(hours=1)
-    credential = vault.credential_store(
+    checked = timezone.now() - timedelta(minutes=5)
+    account = LinkedAccountFactory(
+        client=client_obj,
+        handle="northwind.coffee",
+        granted_scopes=["user.info.basic", "video.publish"],
+        last_checked_at=checked,
+        last_ok_at=checked,
+    )
+    credential = CredentialFactory(
         account=account,
-        tokens=TokenSet(
-            access_token=ACCESS,
-            expires_in=86400,
-            refresh_token=REFRESH,
-            refresh_expires_in=10 * 86400,
-        ),
-        obtained_at=obtained,
+        access=ACCESS,
+        refresh=REFRESH,
+        expires_in=86400,
+        refresh_expires_in=10 * 86400,
+        obtained_at=timezone.now() - timedelta(hours=1),
     )
     account_transition(account=account, to=State.REFRESH_FAILING, reason="Refresh timed out")
     account_transition(account=account, to=State.ACTIVE, reason="Refresh succeeded on retry")
@@ -102,8 +90,8 @@ def test_the_account_page_shows_state_with_evidence_and_never_a_token(
 
 @pytest.mark.django_db
 def test_the_account_page_explains_a_broken_connection(client, staff_member, client_obj):
-    account = _account(
-        client_obj,
+    account = LinkedAccountFactory(
+        client=client_obj,
         last_error_code="access_token_invalid",
         last_error_message="The platform no longer accepts this token.",
         publish_capability=Capability.MISSING_SCOPE,
@@ -213,7 +201,7 @@ def test_disconnect_flow(sandbox, oauth, staff_member, client_obj):
 
 @pytest.mark.django_db
 def test_a_disconnect_needs_a_recent_password(client, staff_member, client_obj):
-    account = _account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     client.force_login(staff_member)  # signed in, but not re-authenticated
     response = client.post(f"/connections/{account.pk}/disconnect/")
     assert response.status_code == 302
@@ -259,7 +247,7 @@ def test_connect_start_refuses_an_unknown_platform_and_get(staff_member, client_
 
 @pytest.mark.django_db
 def test_a_reconnect_of_a_disconnected_account_is_refused(staff_member, client_obj):
-    account = _account(client_obj, state=State.DISCONNECTED)
+    account = LinkedAccountFactory(client=client_obj, state=State.DISCONNECTED)
     http = staff_client(staff_member)
     response = http.post(f"/connections/{account.pk}/reconnect/", follow=True)
     assert "can't be reconnected" in messages_of(response)[0]
@@ -282,7 +270,7 @@ def test_a_reconnect_of_a_disconnected_account_is_refused(staff_member, client_o
     ],
 )
 def test_a_post_without_csrf_token_is_refused(manager, client_obj, path):
-    account = _account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(manager)
     audit_before = AuditEvent.objects.count()
@@ -296,7 +284,7 @@ def test_a_post_without_csrf_token_is_refused(manager, client_obj, path):
 
 @pytest.mark.django_db
 def test_the_account_page_forms_carry_a_csrf_token(manager, client_obj):
-    account = _account(client_obj)
+    account = LinkedAccountFactory(client=client_obj)
     http = HttpClient(enforce_csrf_checks=True)
     http.force_login(manager)
     body = text(http.get(f"/connections/{account.pk}/"))
@@ -340,10 +328,10 @@ def test_the_data_deletion_status_page_shows_only_the_request(client):
 
 @pytest.mark.django_db
 def test_the_health_fragment_counts_only_visible_clients(client, staff_member, client_obj):
-    from tests.factories import ClientFactory
-
-    _account(client_obj, state=State.REVOKED_ON_PLATFORM, state_reason="App removed on TikTok")
-    _account(ClientFactory(name="Hidden Brand"), external_id="open-hidden")
+    LinkedAccountFactory(
+        client=client_obj, state=State.REVOKED_ON_PLATFORM, state_reason="App removed on TikTok"
+    )
+    LinkedAccountFactory(client=ClientFactory(name="Hidden Brand"))
     client.force_login(staff_member)
     response = client.get("/connections/health/")
     assert response.status_code == 200
@@ -369,7 +357,7 @@ def _parked_mismatch(client_obj: Client, initiator) -> AuthorizationRequest:
         platform="tiktok",
         initiated_by=initiator,
         session_key_hash="x",
-        reconnect_of=_account(client_obj),
+        reconnect_of=LinkedAccountFactory(client=client_obj, handle="northwind.coffee"),
         expires_at=now + AuthorizationRequest.LIFETIME,
         consumed_at=now,
         outcome=AuthorizationRequest.Outcome.MISMATCH,
@@ -407,8 +395,8 @@ def test_a_decided_mismatch_says_so(client, staff_member, client_obj):
 def test_the_account_page_shows_what_the_platform_said_and_the_recent_attempts(
     client, staff_member, client_obj, django_assert_max_num_queries
 ):
-    account = _account(
-        client_obj,
+    account = LinkedAccountFactory(
+        client=client_obj,
         capability_checked_at=timezone.now() - timedelta(minutes=3),
         capability_detail={
             "nickname": "Northwind",
@@ -438,10 +426,9 @@ def test_the_account_page_shows_what_the_platform_said_and_the_recent_attempts(
 
 @pytest.mark.django_db
 def test_the_account_page_shows_an_instagram_quota(client, staff_member, client_obj):
-    account = _account(
-        client_obj,
+    account = LinkedAccountFactory(
+        client=client_obj,
         platform="instagram",
-        external_id="1784-quota",
         capability_checked_at=timezone.now(),
         capability_detail={"quota_usage": 97, "quota_total": 100, "quota_duration": 86400},
     )

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.clients.models import Client
-from apps.connections import vault
 from apps.connections.models import Credential, LinkedAccount, State, StateChange, WebhookEvent
 from apps.connections.services.webhooks import IGNORED_BEFORE_GRANT
 from apps.emulator import webhooks as emulator_webhooks
@@ -38,10 +37,10 @@ from apps.platforms.tiktok import client as tt
 from apps.platforms.tiktok import upload
 from apps.platforms.tiktok import webhooks as tw
 from apps.platforms.tiktok.types import PostInfo
-from apps.platforms.types import TokenSet
 from tests.connections.webhook_helpers import with_other_low_bits
 from tests.contract.conftest import MODERATION_S, PROCESSING_S
 from tests.contract.helpers import IG_DATA_DELETION, IG_DEAUTHORIZE, TT_WEBHOOK, Captured
+from tests.factories import CredentialFactory, LinkedAccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -400,7 +399,7 @@ def test_a_data_deletion_held_back_past_a_reconnect_keeps_the_new_grant(
 
 def linked(client: Client, platform: str, platform_id: str) -> LinkedAccount:
     """Our record of the account the sandbox just authorized, granted now, with a credential."""
-    account = LinkedAccount.objects.create(
+    account = LinkedAccountFactory(
         client=client,
         platform=platform,
         external_id=platform_id,
@@ -409,8 +408,12 @@ def linked(client: Client, platform: str, platform_id: str) -> LinkedAccount:
         display_name="Brand",
         granted_at=timezone.now(),
     )
-    vault.credential_store(
-        account=account, tokens=TokenSet(access_token="act.contract", expires_in=3600)
+    CredentialFactory(
+        account=account,
+        access="act.contract",
+        expires_in=3600,
+        refresh=None,
+        refresh_expires_in=None,
     )
     return account
 
