@@ -193,12 +193,19 @@ def account_timeline(request: AuthedRequest, pk: int) -> HttpResponse:
 def event_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     event = selectors.audit_event_for_view(request.user, pk)
     group = group_of(event.action)
+    admin = is_admin(request.user)
     context = {
         "event": event,
         "group": group,
         "changes": describe_data(event.data),
         "chain": selectors.audit_chain_position(event),
-        "show_neighbours": is_admin(request.user),
+        "show_neighbours": admin,
+        # A completed handoff has a printable report, for admins only (DESIGN §8).
+        "handoff_report_url": (
+            reverse("staff:handoff_report", args=[event.pk])
+            if admin and event.action == AuditAction.HANDOFF_COMPLETED
+            else ""
+        ),
         "can_filter": can_view_audit(request.user),
         "client_slug": selectors.client_slug(event.client_id),
         "is_account": event.target_type == search.ACCOUNT_TARGET,

@@ -13,7 +13,6 @@ from apps.clients.forms import AddMemberForm, ClientForm
 from apps.clients.models import ClientMembership
 from apps.common.forms import apply_validation_error
 from apps.staff import roles
-from apps.staff.models import Role
 from apps.staff.types import AuthedRequest
 
 PAGE_SIZE = 25
@@ -57,7 +56,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
 def client_create(request: AuthedRequest) -> HttpResponse:
     if not roles.can_create_client(request.user):
         raise Http404
-    can_pick_manager = request.user.role == Role.ADMIN
+    can_pick_manager = roles.is_admin(request.user)
     form = ClientForm(request.POST or None, can_pick_manager=can_pick_manager)
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,7 +91,7 @@ def client_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 @login_required
 def client_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     client = access.get_client_for_manage(request.user, slug)
-    can_pick_manager = request.user.role == Role.ADMIN
+    can_pick_manager = roles.is_admin(request.user)
     form = ClientForm(
         request.POST or None,
         initial=ClientForm.initial_for(client),

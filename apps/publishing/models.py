@@ -216,6 +216,19 @@ class PublishTarget(models.Model):
 
         return self.state in FINAL_STATES
 
+    @property
+    def is_waiting_to_retry(self) -> bool:
+        return self.state == TargetState.RETRY_WAIT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == TargetState.FAILED
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Nobody can tell whether the platform published it: a person must look (DESIGN §6)."""
+        return self.state == TargetState.UNCONFIRMED
+
 
 class PublishAttempt(models.Model):
     """One platform call of a target's publish (DESIGN §4, §6; STYLE rule 8): what was asked,

@@ -123,3 +123,24 @@ def test_neighbours_ids_are_shown_to_admins_only(client, admin_user, manager, wo
 def test_who_may_open_an_event(client, request, world, role, event_name, status):
     client.force_login(request.getfixturevalue(role))
     assert client.get(url(world.events[event_name])).status_code == status
+
+
+def test_only_a_completed_handoff_links_to_its_report_and_only_for_admins(
+    client, admin_user, manager, world
+):
+    handoff = audit_record(
+        action=AuditAction.HANDOFF_COMPLETED,
+        actor=admin_user,
+        client=world.client,
+        target=manager,
+        data={"handoff_id": "h-1"},
+    )
+    report = reverse("staff:handoff_report", args=[handoff.pk])
+    client.force_login(admin_user)
+    assert report in client.get(url(handoff)).content.decode()
+    other = world.events["revoked"]
+    assert "Handoff report" not in client.get(url(other)).content.decode()
+
+    client.force_login(manager)  # may see the event (their client), not the report
+    response = client.get(url(handoff))
+    assert response.status_code == 200 and report not in response.content.decode()

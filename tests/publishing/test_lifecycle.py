@@ -48,6 +48,14 @@ def test_moves(start, end, legal):
     assert can_transition(start, end) is legal
 
 
+@pytest.mark.parametrize("state", S.values)
+def test_the_state_properties_templates_ask_name_one_state_each(state):
+    target = PublishTarget(state=state)
+    assert target.is_waiting_to_retry is (state == S.RETRY_WAIT)
+    assert target.is_failed is (state == S.FAILED)
+    assert target.is_unconfirmed is (state == S.UNCONFIRMED)
+
+
 def test_staff_can_change_a_target_only_before_publishing_starts():
     assert {S.SCHEDULED, S.DISPATCHED, S.RETRY_WAIT} == CHANGEABLE_STATES
     for state in CHANGEABLE_STATES:
