@@ -45,29 +45,23 @@ def client_list(
     status: str = "active",
     health: str = "",
 ) -> QuerySet[Client]:
-    """The clients a user may see, filtered; each with `has_accounts` and `needs_attention`
-    (one EXISTS each, in the same query)."""
-    now = timezone.now()
-    qs = (
-        clients_visible_to(user)
-        .select_related("account_manager")
-        .annotate(
-            has_accounts=Exists(_open_accounts()),
-            needs_attention=Exists(_accounts_needing_attention(now)),
-        )
-    )
+    """The clients a user may see, filtered. The health filter asks each client's accounts
+    (an EXISTS per client); the badges of the clients shown come from `client_page`."""
+    qs = clients_visible_to(user).select_related("account_manager")
     if status in (Client.Status.ACTIVE, Client.Status.ARCHIVED):
         qs = qs.filter(status=status)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(notes__icontains=search))
     if manager_id:
         qs = qs.filter(account_manager_id=manager_id)
-    if health == HEALTH_ATTENTION:
-        qs = qs.filter(needs_attention=True)
-    elif health == HEALTH_HEALTHY:
-        qs = qs.filter(has_accounts=True, needs_attention=False)
-    elif health == HEALTH_NO_ACCOUNTS:
-        qs = qs.filter(has_accounts=False)
+    if health:
+        now = timezone.now()
+        if health == HEALTH_ATTENTION:
+            qs = qs.filter(Exists(_accounts_needing_attention(now)))
+        elif health == HEALTH_HEALTHY:
+            qs = qs.filter(Exists(_open_accounts()), ~Exists(_accounts_needing_attention(now)))
+        elif health == HEALTH_NO_ACCOUNTS:
+            qs = qs.filter(~Exists(_open_accounts()))
     return qs.order_by("name", "pk")
 
 
@@ -81,21 +75,38 @@ def client_page(
     page: Any = 1,
     per_page: int = 25,
 ) -> Window[Client]:
-    """One page of the clients list, with each client's team size, in two queries whatever the
-    agency's size: no count of all clients, and team sizes only for the clients shown."""
+    """One page of the clients list, with each client's team size and account health, in three
+    queries whatever the agency's size: no count of all clients, and team sizes and health only
+    for the clients shown (asked in the page query, PostgreSQL would work them out for every
+    client before sorting)."""
     result = window(
         client_list(user=user, search=search, manager_id=manager_id, status=status, health=health),
         number=page,
         per_page=per_page,
     )
+    ids = [c.pk for c in result.object_list]
     sizes = dict(
-        ClientMembership.objects.filter(client__in=[c.pk for c in result.object_list])
+        ClientMembership.objects.filter(client__in=ids)
         .values_list("client")
         .annotate(n=Count("pk"))
         .values_list("client", "n")
     )
+    health_rows = (
+        LinkedAccount.objects.filter(client__in=ids)
+        .exclude(state__in=CLOSED_STATES)
+        .order_by()
+        .values("client")
+        .annotate(
+            accounts=Count("pk"),
+            attention=Count("pk", filter=needs_attention_q(now=timezone.now())),
+        )
+    )
+    health_of = {row["client"]: row for row in health_rows}
     for client in result.object_list:
         client.team_size = sizes.get(client.pk, 0)  # type: ignore[attr-defined]
+        row = health_of.get(client.pk, {"accounts": 0, "attention": 0})
+        client.has_accounts = bool(row["accounts"])  # type: ignore[attr-defined]
+        client.needs_attention = bool(row["attention"])  # type: ignore[attr-defined]
     return result
 
 

@@ -164,3 +164,18 @@ def test_the_query_count_stays_flat(admin_user, health):
     few = queries_with(3)
     many = queries_with(40)  # 43 clients: a full page and more
     assert many == few
+
+
+def test_the_page_query_asks_no_account_of_every_client(agency, admin_user):
+    """Without a health filter the page's own query touches no account: the badges are asked
+    for the clients shown only (asked in the page query, PostgreSQL computes them for every
+    client before sorting — the clients list grew 1.8x from 500 to 5,000 clients)."""
+    from apps.clients.selectors import client_page
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client_page(user=admin_user, per_page=3)
+    page_query = captured.captured_queries[0]["sql"]
+    assert "connections_linkedaccount" not in page_query
+    accounts_queries = [q["sql"] for q in captured if "connections_linkedaccount" in q["sql"]]
+    assert len(accounts_queries) == 1
+    assert all(str(c.pk) in accounts_queries[0] for c in page.object_list)
