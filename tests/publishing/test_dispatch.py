@@ -191,11 +191,15 @@ def test_a_publish_task_starts_a_loop_when_the_lease_ran_out(one_pass):
     DispatcherLease.objects.create(
         name=dispatch.LOOP_NAME, owner="killed", until=timezone.now() - timedelta(seconds=1)
     )
+    due = due_target(-1)
     with tasks_queued() as calls:
         tasks.publish_target(12345, "no-such-token")
         tasks.publish_target(12346, "no-such-token")  # one loop, not one per task
     started = [args for func, args in calls if func == dispatch.LOOP_TASK]
     assert len(started) == 1
+    # The task dispatched once itself: the new loop may wait behind queued publish tasks.
+    assert PublishTarget.objects.get(pk=due.pk).state == TargetState.DISPATCHED
+    assert [args[0] for args in publish_tasks(calls)] == [due.pk]
     lease = DispatcherLease.objects.get()
     assert lease.owner == started[0][0] and lease.until > timezone.now()
     # That loop starts with the lease it was given.

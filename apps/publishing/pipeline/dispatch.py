@@ -21,7 +21,8 @@ publish tasks; dispatching must not pause meanwhile), for PUBLISH_DISPATCH_HANDO
 most. django-q2's scheduler wakes every 30 s and its shortest schedule is a minute, so the minute
 schedule is only a watchdog: it starts a loop when none holds the lease. Each publish task also
 looks (`dispatcher_kick`): when a loop's worker was killed, its lease runs out in LOOP_LEASE and
-the next publish task to finish starts a new loop, without waiting for the minute.
+the next publish task to finish runs a pass itself and starts a new loop, without waiting for the
+minute (or for the new loop's turn in a backed-up queue).
 """
 
 from __future__ import annotations
@@ -187,9 +188,10 @@ def dispatcher_loop(*, handoff: str = "") -> str:
 
 
 def dispatcher_kick(*, now: datetime | None = None) -> bool:
-    """Start a loop when the lease has run out (its loop's worker died). Returns whether one was
-    started. The lease is taken here for the loop's token, so of several tasks asking at once
-    only one starts a loop."""
+    """When the lease has run out (its loop's worker died), run one dispatch pass here and start
+    a new loop. Returns whether it did. The lease is taken for the new loop's token first, so of
+    several tasks asking at once only one does it. The pass matters when the queue is backed up:
+    the new loop waits behind the publish tasks already queued, and due posts must not."""
     now = now or timezone.now()
     lapsed = DispatcherLease.objects.filter(name=LOOP_NAME, until__lte=now)
     if not lapsed.exists():  # the usual answer, without a write
@@ -197,6 +199,9 @@ def dispatcher_kick(*, now: datetime | None = None) -> bool:
     token = new_owner()
     if not lapsed.update(owner=token, until=now + LOOP_LEASE):
         return False
-    enqueue(LOOP_TASK, token)
-    logger.warning("dispatcher lease had run out; started a new loop")
+    logger.warning("dispatcher lease had run out; dispatching once and starting a new loop")
+    try:
+        dispatch_due()
+    finally:
+        enqueue(LOOP_TASK, token)
     return True
