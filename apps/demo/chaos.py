@@ -26,7 +26,6 @@ posts, sandbox accounts) stay.
 from __future__ import annotations
 
 import contextlib
-import fractions
 import hashlib
 import json
 import logging
@@ -61,6 +60,7 @@ from apps.clients import services as client_services
 from apps.clients.models import Client
 from apps.connections.models import LinkedAccount
 from apps.connections.services.oauth import oauth_complete, oauth_start
+from apps.demo.videos import make_video
 from apps.platforms.types import Platform
 from apps.publishing.accounts import AccountCheck, check_accounts
 from apps.publishing.assets.services import media_asset_probe
@@ -514,42 +514,6 @@ def fault_rules(rate: float) -> list[dict[str, Any]]:
 
 
 # --- Seeding ------------------------------------------------------------------------------------
-
-
-def make_video(path: Path, *, seconds: float = 3.5, width: int = 360, height: int = 640) -> bytes:
-    """A short H.264/AAC MP4 (grey frames, silence) that passes both platforms' checks."""
-    import av
-
-    fps = 30
-    options = {"use_editlist": "0", "movflags": "faststart"}
-    with av.open(str(path), "w", format="mp4", options=options) as out:
-        video = out.add_stream("libx264", rate=fps)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.options = {"preset": "ultrafast", "bf": "0"}
-        sound = out.add_stream("aac", rate=44100, layout="stereo")
-        for i in range(int(seconds * fps)):
-            frame = av.VideoFrame(width, height, "yuv420p")
-            for picture in frame.planes:
-                picture.update(bytes([(i * 7) % 255]) * picture.buffer_size)
-            frame.pts = i
-            frame.time_base = fractions.Fraction(1, fps)
-            for packet in video.encode(frame):
-                out.mux(packet)
-        for packet in video.encode():
-            out.mux(packet)
-        pts = 0
-        while pts < int(seconds * 44100):
-            chunk = av.AudioFrame(format="fltp", layout="stereo", samples=1024)
-            for plane in chunk.planes:
-                plane.update(b"\x00" * plane.buffer_size)
-            chunk.sample_rate, chunk.pts = 44100, pts
-            chunk.time_base = fractions.Fraction(1, 44100)
-            pts += 1024
-            for packet in sound.encode(chunk):
-                out.mux(packet)
-        for packet in sound.encode():
-            out.mux(packet)
-    return path.read_bytes()
 
 
 def stored_video(client: Client, actor: User) -> MediaAsset:
