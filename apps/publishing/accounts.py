@@ -29,6 +29,7 @@ from apps.platforms.errors import PlatformError
 from apps.platforms.instagram import client as instagram
 from apps.platforms.tiktok import client as tiktok
 from apps.platforms.tiktok import rules as tiktok_rules
+from apps.platforms.tiktok import types as tiktok_types
 from apps.platforms.types import Platform
 from apps.publishing.preflight import AccountContext, CreatorInfo, Finding, Severity
 
@@ -148,6 +149,12 @@ def _check_tiktok(account: LinkedAccount) -> AccountCheck:
         logger.info("creator_info failed for account %s: %s", account.pk, error)
         # Without creator info TikTok doesn't let us post at all (§1.11 rule 1).
         return AccountCheck(problem=_unreachable(account, error.message, severity=Severity.ERROR))
+    return creator_check(info)
+
+
+def creator_check(info: tiktok_types.CreatorInfo) -> AccountCheck:
+    """What creator info says, as preflight reads it (the composer's check and the due-time
+    one)."""
     return AccountCheck(
         creator=CreatorInfo(
             nickname=info.nickname,

@@ -25,11 +25,10 @@ from apps.platforms.tiktok.errors import error_for_code
 from apps.platforms.tiktok.types import PostInfo, PublishStatus
 from apps.platforms.tiktok.upload import plan_chunks, upload_video
 from apps.platforms.types import Platform
-from apps.publishing.accounts import AccountCheck
+from apps.publishing.accounts import AccountCheck, creator_check
 from apps.publishing.assets.serving import content_type_for
 from apps.publishing.options import parse_tiktok
 from apps.publishing.pipeline.run import Failed, Published, Run, StepResult, Unknown, Wait
-from apps.publishing.preflight import CreatorInfo
 from apps.publishing.publishers.base import confirm_wait, open_media
 
 # How far back (seconds) a video's create_time may be from our init and still be ours.
@@ -42,17 +41,7 @@ class TikTokPublisher:
     def account_check(self, run: Run) -> AccountCheck:
         """Creator info, required before every Direct Post (§1.11 rule 1)."""
         info = run.call("creator_info", lambda token: tiktok.query_creator_info(access_token=token))
-        return AccountCheck(
-            creator=CreatorInfo(
-                nickname=info.nickname,
-                avatar_url=info.avatar_url,
-                privacy_level_options=info.privacy_level_options,
-                comment_disabled=info.comment_disabled,
-                duet_disabled=info.duet_disabled,
-                stitch_disabled=info.stitch_disabled,
-                max_video_post_duration_sec=info.max_video_post_duration_sec,
-            )
-        )
+        return creator_check(info)
 
     def advance(self, run: Run) -> StepResult:
         checkpoint = run.checkpoint
