@@ -75,6 +75,17 @@ def make_due(book: Book) -> None:
 # --- One write lands between the handoff's read and its locks ------------------------------------
 
 
+def hand_over_northwind(book, actor, receiving, **options):
+    """The handoff these races run: the departing manager's Northwind, to `receiving`."""
+    return handoff_complete(
+        actor=actor,
+        departing=book.departing,
+        receiving=receiving,
+        client_ids=[book.northwind.pk],
+        **options,
+    )
+
+
 @pytest.mark.django_db
 def test_a_post_dispatched_meanwhile_still_changes_owner(
     book, admin_user, other_manager, monkeypatch, django_capture_on_commit_callbacks
@@ -83,13 +94,7 @@ def test_a_post_dispatched_meanwhile_still_changes_owner(
     seen = seen_now(book, other_manager)
     with captured_tasks() as tasks, django_capture_on_commit_callbacks(execute=True):
         meanwhile(monkeypatch, lambda: dispatch_due(limit=10))
-        event = handoff_complete(
-            actor=admin_user,
-            departing=book.departing,
-            receiving=other_manager,
-            client_ids=[book.northwind.pk],
-            seen=seen,
-        )
+        event = hand_over_northwind(book, admin_user, other_manager, seen=seen)
     target = PublishTarget.objects.get(pk=book.northwind_target.pk)
     assert target.state == TargetState.DISPATCHED and target.lease_owner  # the dispatcher's
     post = CrossPost.objects.get(pk=book.northwind_post.pk)
@@ -105,13 +110,7 @@ def test_a_post_cancelled_meanwhile_keeps_its_owner_and_the_report_says_so(
 ):
     seen = seen_now(book, other_manager)
     meanwhile(monkeypatch, lambda: crosspost_cancel(post=book.northwind_post, actor=book.departing))
-    event = handoff_complete(
-        actor=admin_user,
-        departing=book.departing,
-        receiving=other_manager,
-        client_ids=[book.northwind.pk],
-        seen=seen,
-    )
+    event = hand_over_northwind(book, admin_user, other_manager, seen=seen)
     assert CrossPost.objects.get(pk=book.northwind_post.pk).created_by == book.departing
     assert event.data["posts_finished"] == [
         {"id": book.northwind_post.pk, "client": "Northwind Coffee", "status": "Cancelled"}
@@ -130,13 +129,7 @@ def test_a_link_completed_meanwhile_is_not_revoked_and_the_report_says_so(
         )
 
     meanwhile(monkeypatch, brand_completes)
-    event = handoff_complete(
-        actor=admin_user,
-        departing=book.departing,
-        receiving=other_manager,
-        client_ids=[book.northwind.pk],
-        seen=seen,
-    )
+    event = hand_over_northwind(book, admin_user, other_manager, seen=seen)
     link = ConnectLink.objects.get(pk=book.northwind_link.pk)
     assert link.used_at is not None and link.revoked_at is None
     assert not AuditEvent.objects.filter(action=AuditAction.CONNECT_LINK_REVOKED).exists()
@@ -155,13 +148,7 @@ def test_the_report_page_tells_what_happened_to_that_link(
             used_at=timezone.now()
         ),
     )
-    event = handoff_complete(
-        actor=admin_user,
-        departing=book.departing,
-        receiving=other_manager,
-        client_ids=[book.northwind.pk],
-        seen=seen,
-    )
+    event = hand_over_northwind(book, admin_user, other_manager, seen=seen)
     page = signed_in(admin_user).get(reverse("staff:handoff_report", args=[event.pk]))
     assert "The brand had already used it to connect an account; nothing to revoke." in (
         page.content.decode()
@@ -177,13 +164,7 @@ def test_a_link_revoked_by_someone_else_meanwhile_is_revoked_once(
         monkeypatch,
         lambda: connect_link_revoke(link=book.northwind_link, actor=book.departing),
     )
-    event = handoff_complete(
-        actor=admin_user,
-        departing=book.departing,
-        receiving=other_manager,
-        client_ids=[book.northwind.pk],
-        seen=seen,
-    )
+    event = hand_over_northwind(book, admin_user, other_manager, seen=seen)
     assert AuditEvent.objects.filter(action=AuditAction.CONNECT_LINK_REVOKED).count() == 1
     assert ConnectLink.objects.get(pk=book.northwind_link.pk).revoked_by == book.departing
     assert [o["outcome"] for o in event.data["links_not_revoked"]] == ["already_revoked"]
@@ -194,12 +175,7 @@ def test_a_link_revoked_by_the_handoff_can_no_longer_be_completed(
     book, admin_user, other_manager, client
 ):
     link, url = connect_link_create(client=book.northwind, platform="tiktok", actor=book.departing)
-    handoff_complete(
-        actor=admin_user,
-        departing=book.departing,
-        receiving=other_manager,
-        client_ids=[book.northwind.pk],
-    )
+    hand_over_northwind(book, admin_user, other_manager)
     link.refresh_from_db()
     assert link.status == "revoked"
     landing = client.get("/connect/" + url.split("/connect/", 1)[1])
@@ -324,13 +300,7 @@ def test_postgresql_a_link_the_brand_completes_first_is_waited_for_and_not_revok
     brand, _ = in_thread(brand_completes)
     assert locked.wait(10)
     admin, outcome = in_thread(
-        lambda: handoff_complete(
-            actor=admin_user,
-            departing=book.departing,
-            receiving=other_manager,
-            client_ids=[book.northwind.pk],
-            seen=seen,
-        )
+        lambda: hand_over_northwind(book, admin_user, other_manager, seen=seen)
     )
     admin.join(1.0)
     assert admin.is_alive(), "the handoff must wait for the link's lock"
@@ -367,14 +337,7 @@ def test_postgresql_a_dispatch_racing_the_handoff_completes_and_so_does_the_hand
 
     monkeypatch.setattr(handoff_services, "_revoke_links", hold_the_post_locks)
     with captured_tasks() as tasks:
-        admin, outcome = in_thread(
-            lambda: handoff_complete(
-                actor=admin_user,
-                departing=book.departing,
-                receiving=other_manager,
-                client_ids=[book.northwind.pk],
-            )
-        )
+        admin, outcome = in_thread(lambda: hand_over_northwind(book, admin_user, other_manager))
         assert posts_locked.wait(20)
         dispatcher, handed = in_thread(lambda: dispatch_due(limit=10))
         dispatcher.join(0.5)
