@@ -28,15 +28,23 @@ urlpatterns = [
     path("connections/<int:pk>/refresh/", views.account_refresh_now, name="refresh"),
     path("connections/<int:pk>/reconnect/", views.reconnect_start, name="reconnect"),
     path("connections/<int:pk>/disconnect/", views.account_disconnect, name="disconnect"),
-    path("webhooks/tt/", webhook_views.tiktok_webhook, name="webhook_tiktok"),
+    # One generic view; each provider declares the kinds it receives (`webhook_kinds`).
+    path(
+        "webhooks/tt/",
+        webhook_views.webhook,
+        {"platform": "tiktok", "kind": "events"},
+        name="webhook_tiktok",
+    ),
     path(
         "webhooks/ig/deauthorize/",
-        webhook_views.instagram_deauthorize,
+        webhook_views.webhook,
+        {"platform": "instagram", "kind": "deauthorize"},
         name="webhook_ig_deauthorize",
     ),
     path(
         "webhooks/ig/data-deletion/",
-        webhook_views.instagram_data_deletion,
+        webhook_views.webhook,
+        {"platform": "instagram", "kind": "data-deletion"},
         name="webhook_ig_data_deletion",
     ),
     path(

@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.connections.models import WebhookEvent
+from apps.connections.providers import provider_for
 from apps.connections.services import webhooks
-from apps.platforms.instagram.signed_request import FORM_FIELD
 
 
 def _refused(exc: webhooks.WebhookRejected) -> HttpResponse:
@@ -28,38 +28,25 @@ def _refused(exc: webhooks.WebhookRejected) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def tiktok_webhook(request: HttpRequest) -> HttpResponse:
+def webhook(request: HttpRequest, platform: str, kind: str) -> HttpResponse:
+    """One callback of `kind` from `platform`, as its provider declares (urls.py routes each)."""
     try:
-        webhooks.tiktok_webhook_receive(raw_body=request.body, headers=request.headers)
-    except webhooks.WebhookRejected as exc:
-        return _refused(exc)
-    return JsonResponse({"ok": True})
-
-
-@csrf_exempt
-@require_POST
-def instagram_deauthorize(request: HttpRequest) -> HttpResponse:
+        provider = provider_for(platform)
+    except (ValueError, KeyError):
+        raise Http404 from None
+    if kind not in provider.webhook_kinds:
+        raise Http404
     raw_body = request.body  # read before POST: the refused-delivery record keeps an excerpt
     try:
-        webhooks.instagram_deauthorize_receive(
-            signed_request=request.POST.get(FORM_FIELD), raw_body=raw_body, headers=request.headers
+        outcome = provider.receive_webhook(
+            kind,
+            raw_body=raw_body,
+            headers=request.headers,
+            form_value=lambda name: request.POST.get(name),
         )
     except webhooks.WebhookRejected as exc:
         return _refused(exc)
-    return JsonResponse({"ok": True})
-
-
-@csrf_exempt
-@require_POST
-def instagram_data_deletion(request: HttpRequest) -> HttpResponse:
-    raw_body = request.body
-    try:
-        outcome = webhooks.instagram_data_deletion_receive(
-            signed_request=request.POST.get(FORM_FIELD), raw_body=raw_body, headers=request.headers
-        )
-    except webhooks.WebhookRejected as exc:
-        return _refused(exc)
-    return JsonResponse(outcome.response or {})
+    return JsonResponse(outcome.response if outcome.response is not None else {"ok": True})
 
 
 def data_deletion_status(request: HttpRequest, code: str) -> HttpResponse:

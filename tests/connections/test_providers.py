@@ -84,3 +84,41 @@ def test_the_health_table_has_one_column_per_platform(admin_user):
     (active,) = [row for row in health["rows"] if row["state"] == "active"]
     assert dict(zip(Platform, active["counts"], strict=True))[Platform.INSTAGRAM] == 1
     assert active["total"] == sum(active["counts"]) == 1
+
+
+def _webhook_routes() -> dict[tuple[str, str], str]:
+    """(platform, kind) → URL name of every route to the generic webhook view."""
+    from apps.connections import urls, webhook_views
+
+    return {
+        (pattern.default_args["platform"], pattern.default_args["kind"]): pattern.name
+        for pattern in urls.urlpatterns
+        if getattr(pattern, "callback", None) is webhook_views.webhook
+    }
+
+
+def test_every_provider_webhook_kind_has_exactly_one_url():
+    from django.urls import reverse
+
+    declared = {
+        (str(provider.platform), kind)
+        for provider in all_providers()
+        for kind in provider.webhook_kinds
+    }
+    routes = _webhook_routes()
+    assert set(routes) == declared
+    for name in routes.values():
+        assert reverse(f"connections:{name}")
+
+
+@pytest.mark.parametrize(
+    ("platform", "kind"), [("tiktok", "no-such-kind"), ("no-such-platform", "events")]
+)
+def test_an_unknown_webhook_platform_or_kind_answers_404(rf, platform, kind):
+    from django.http import Http404
+
+    from apps.connections import webhook_views
+
+    with pytest.raises(Http404):
+        request = rf.post("/webhooks/", b"{}", content_type="application/json")
+        webhook_views.webhook(request, platform=platform, kind=kind)

@@ -1,6 +1,7 @@
 """The platform registry: one `Provider` per `Platform` (healthchecks' TRANSPORTS, STYLE).
 
-Adding a platform is one provider module here plus its `apps/platforms/<platform>/` package.
+Adding a platform is one provider module here (its webhook kinds and receivers included) plus its
+`apps/platforms/<platform>/` package and its lines in `apps/connections/urls.py`.
 """
 
 from __future__ import annotations

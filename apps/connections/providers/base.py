@@ -9,15 +9,23 @@ has no per-platform branches.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 from django.db.models import Q
 
 from apps.platforms.errors import PlatformError
 from apps.platforms.types import Platform, TokenSet
+
+if TYPE_CHECKING:
+    # Not at run time: the webhook machinery needs the models, which need this registry.
+    from apps.connections.services.webhooks import WebhookOutcome
+
+# A form field of the callback's body by name (read only when a receiver asks for one).
+FormValue = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class Provider(Protocol):
     probe_sees_bans: ClassVar[bool]
     # A reconnect must be done before this much is left of the credential's life.
     expiry_warning: ClassVar[timedelta]
+    # The callbacks the platform sends us, each routed to `receive_webhook` (urls.py).
+    webhook_kinds: ClassVar[tuple[str, ...]]
 
     def authorize_url(self, *, state: str, verifier: str, force_login: bool) -> str: ...
 
@@ -124,6 +134,16 @@ class Provider(Protocol):
         """Why a granted identity can't be linked (e.g. a personal Instagram account), or None."""
         ...
 
+    def receive_webhook(
+        self, kind: str, *, raw_body: bytes, headers: Mapping[str, str], form_value: FormValue
+    ) -> WebhookOutcome:
+        """Verify, store and process one callback of `kind` (one of `webhook_kinds`).
+
+        Raises WebhookRejected (answered as plain text with its status) when it isn't provably
+        from the platform or can't be read.
+        """
+        ...
+
 
 def redirect_uri(platform: Platform | str) -> str:
     """The one fixed redirect URI of a platform (DESIGN §10)."""
@@ -139,6 +159,7 @@ def expiring_q(provider: Provider, *, now: datetime, prefix: str = "") -> Q:
 
 __all__ = [
     "CapabilityReport",
+    "FormValue",
     "Grant",
     "Identity",
     "IdentityProbe",

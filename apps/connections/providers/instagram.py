@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from apps.connections.providers.base import (
     CapabilityReport,
+    FormValue,
     Grant,
     Identity,
     IdentityProbe,
@@ -14,7 +16,11 @@ from apps.connections.providers.base import (
 )
 from apps.platforms.instagram import client as instagram
 from apps.platforms.instagram import rules as instagram_rules
+from apps.platforms.instagram.signed_request import FORM_FIELD
 from apps.platforms.types import Platform, TokenSet
+
+if TYPE_CHECKING:
+    from apps.connections.services.webhooks import WebhookOutcome
 
 # Long-lived tokens (60 days) can be refreshed once 24 h old (PLATFORMS §2.5); we do it weekly,
 # far ahead of the ~day-50 deadline.
@@ -31,6 +37,8 @@ class InstagramProvider:
     probe_sees_bans: ClassVar[bool] = False
     # Refreshed weekly from day 1; a token this close to its end wasn't refreshed in time.
     expiry_warning: ClassVar[timedelta] = timedelta(days=10)
+    # Meta's deauthorize and data-deletion callbacks, each a signed_request form (PLATFORMS §2).
+    webhook_kinds: ClassVar[tuple[str, ...]] = ("deauthorize", "data-deletion")
 
     def authorize_url(self, *, state: str, verifier: str, force_login: bool) -> str:
         # Instagram Login documents no PKCE; the state alone binds the attempt (PLATFORMS §2.2).
@@ -103,3 +111,20 @@ class InstagramProvider:
     def treats_as_refusal(self, identity: Identity) -> str | None:
         # PLATFORMS §2.1, §4.18: only professional accounts can publish.
         return None if identity.professional else "personal account"
+
+    def receive_webhook(
+        self, kind: str, *, raw_body: bytes, headers: Mapping[str, str], form_value: FormValue
+    ) -> WebhookOutcome:
+        from apps.connections.providers import (  # see instagram_webhooks' docstring
+            instagram_webhooks,
+        )
+
+        receivers = {
+            "deauthorize": instagram_webhooks.instagram_deauthorize_receive,
+            "data-deletion": instagram_webhooks.instagram_data_deletion_receive,
+        }
+        if kind not in receivers:
+            raise ValueError(f"unknown webhook kind {kind!r}")
+        return receivers[kind](
+            signed_request=form_value(FORM_FIELD), raw_body=raw_body, headers=headers
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from apps.connections.providers.base import (
     CapabilityReport,
+    FormValue,
     Grant,
     Identity,
     IdentityProbe,
@@ -15,6 +17,9 @@ from apps.connections.providers.base import (
 from apps.platforms.tiktok import client as tiktok
 from apps.platforms.tiktok import rules as tiktok_rules
 from apps.platforms.types import Platform, TokenSet
+
+if TYPE_CHECKING:
+    from apps.connections.services.webhooks import WebhookOutcome
 
 # A TikTok access token is refreshed once less than this fraction of the lifetime actually
 # granted is left (PLATFORMS §1.3: 2 h or 24 h, never hard-coded): 30 min of a 2 h token.
@@ -30,6 +35,8 @@ class TikTokProvider:
     probe_sees_bans: ClassVar[bool] = True
     # The refresh-token chain keeps its original deadline (§1.3): warn 14 days ahead (DESIGN §5).
     expiry_warning: ClassVar[timedelta] = timedelta(days=14)
+    # One signed JSON webhook for every event (PLATFORMS §1.9).
+    webhook_kinds: ClassVar[tuple[str, ...]] = ("events",)
 
     def authorize_url(self, *, state: str, verifier: str, force_login: bool) -> str:
         return tiktok.authorize_url(
@@ -105,3 +112,12 @@ class TikTokProvider:
 
     def treats_as_refusal(self, identity: Identity) -> str | None:
         return None
+
+    def receive_webhook(
+        self, kind: str, *, raw_body: bytes, headers: Mapping[str, str], form_value: FormValue
+    ) -> WebhookOutcome:
+        from apps.connections.providers import tiktok_webhooks  # see tiktok_webhooks' docstring
+
+        if kind != "events":
+            raise ValueError(f"unknown webhook kind {kind!r}")
+        return tiktok_webhooks.tiktok_webhook_receive(raw_body=raw_body, headers=headers)

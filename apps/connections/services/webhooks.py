@@ -1,4 +1,7 @@
-"""Platform callbacks: TikTok webhooks and Instagram deauthorize / data-deletion (DESIGN §5).
+"""Platform callbacks (DESIGN §5): the shared machinery every provider's webhooks build on.
+
+Each provider declares its webhook kinds and receives them (`Provider.receive_webhook`, in
+`apps/connections/providers/`); what they share lives here.
 
 A verified callback is stored, deduplicated and processed in one transaction (a crash rolls all
 of it back and the platform's retry finds nothing half done). One issued before the account's
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,32 +24,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit.actions import AuditAction
-from apps.audit.services import audit_record
 from apps.common.logging import request_meta_var
-from apps.connections import hooks, vault
 from apps.connections.lifecycle import account_transition, can_transition
-from apps.connections.models import LinkedAccount, Platform, State, WebhookEvent
-from apps.platforms.instagram.signed_request import (
-    FORM_FIELD,
-    SignedRequest,
-    SignedRequestError,
-    parse_signed_request,
-)
-from apps.platforms.tiktok import webhooks as tiktok_webhooks
+from apps.connections.models import LinkedAccount, State, WebhookEvent
 
 MAX_BODY_BYTES = 64 * 1024
 IGNORED_BEFORE_GRANT = "ignored: issued before the current grant"
-Kind = WebhookEvent.Kind
-
-TIKTOK_REMOVAL_REASONS = {
-    0: "The app was removed on TikTok (reason not given).",
-    1: "The user disconnected Switchboard in the TikTok app.",
-    2: "The TikTok account was deleted.",
-    3: "The TikTok account's age changed.",
-    4: "The TikTok account was banned.",
-    5: "The authorization was revoked by the developer.",
-}
 
 
 class WebhookRejected(Exception):
@@ -66,223 +48,17 @@ class WebhookRejected(Exception):
 
 @dataclass(frozen=True)
 class WebhookOutcome:
+    """A stored (or duplicate) callback; `response` is the JSON to answer, None for {"ok": true}."""
+
     event: WebhookEvent
     duplicate: bool = False
     response: dict[str, Any] | None = None
 
 
-# --- TikTok ------------------------------------------------------------------------------------
+# --- Verified deliveries --------------------------------------------------------------------------
 
 
-def tiktok_webhook_receive(*, raw_body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
-    """Verify, deduplicate, store and process one delivery; WebhookRejected says why not."""
-    header = headers.get(tiktok_webhooks.SIGNATURE_HEADER)
-
-    def refuse(error: str, signature_key: str = "") -> WebhookRejected:
-        return _refuse(
-            platform=Platform.TIKTOK,
-            kind=Kind.TIKTOK_WEBHOOK,
-            error=error,
-            raw_body=raw_body,
-            headers=headers,
-            signature=(tiktok_webhooks.SIGNATURE_HEADER, header),
-            signature_key=signature_key,
-        )
-
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise refuse("body too large")
-    try:
-        signed = tiktok_webhooks.verify_signature(header=header, raw_body=raw_body)
-    except tiktok_webhooks.WebhookSignatureError as exc:
-        raise refuse(f"invalid signature ({exc.reason})") from None
-    # The replay memory is the event table (unique signature_key), shared by every process.
-    seen = WebhookEvent.objects.filter(
-        platform=Platform.TIKTOK, signature_key=signed.replay_key
-    ).first()
-    if seen is not None and seen.verified:
-        # An exact re-send of a delivery we stored: acknowledged so TikTok stops retrying
-        # (at-least-once, PLATFORMS §1.9), never processed twice.
-        return WebhookOutcome(seen, duplicate=True)
-    if seen is not None:
-        # The same signed delivery we already refused as unreadable: nothing new to record.
-        raise WebhookRejected(f"invalid signature ({tiktok_webhooks.SignatureFailure.REPLAYED})")
-    try:
-        event = tiktok_webhooks.parse_event(raw_body)
-    except tiktok_webhooks.WebhookPayloadError as exc:
-        raise refuse(f"malformed body: {exc}", signature_key=signed.replay_key) from None
-    with transaction.atomic():
-        # TikTok re-signs every retry, so the body (not the signature) identifies the event.
-        stored, duplicate = _store(
-            platform=Platform.TIKTOK,
-            kind=Kind.TIKTOK_WEBHOOK,
-            event_type=event.event[:64],
-            verified=True,
-            dedupe_key=hashlib.sha256(raw_body).hexdigest(),
-            signature_key=signed.replay_key,
-            external_id=event.user_openid[:128],
-            payload=_safe_json(raw_body),
-        )
-        if not duplicate:
-            _process_tiktok(stored, event)
-    return WebhookOutcome(stored, duplicate)
-
-
-def _process_tiktok(stored: WebhookEvent, event: tiktok_webhooks.TikTokWebhook) -> None:
-    result = "ignored"
-    if event.event == tiktok_webhooks.AUTHORIZATION_REMOVED:
-        reason_code = event.removal_reason
-        reason = TIKTOK_REMOVAL_REASONS.get(reason_code or 0, TIKTOK_REMOVAL_REASONS[0])
-        account = _live_account(Platform.TIKTOK, external_id=event.user_openid)
-        result = _mark_revoked(
-            account,
-            reason,
-            "webhook:tiktok",
-            {"removal_reason": reason_code},
-            issued_at=event.create_time or None,
-        )
-    elif event.event.startswith(("post.publish.", "video.")):
-        account = _live_account(Platform.TIKTOK, external_id=event.user_openid)
-        result = hooks.publish_event_received(account=account, event=event)
-    _processed(stored, result)
-
-
-# --- Instagram ---------------------------------------------------------------------------------
-
-
-def _store_instagram(
-    kind: str, event_type: str, parsed: Any, **fields: Any
-) -> tuple[WebhookEvent, bool]:
-    """Store a verified Instagram callback, deduplicated on its decoded payload."""
-    return _store(
-        platform=Platform.INSTAGRAM,
-        kind=kind,
-        event_type=event_type,
-        verified=True,
-        dedupe_key=_payload_key(kind, parsed),
-        external_id=parsed.user_id[:128],
-        payload=parsed.payload,
-        **fields,
-    )
-
-
-def instagram_deauthorize_receive(
-    *, signed_request: str | None, raw_body: bytes, headers: Mapping[str, str]
-) -> WebhookOutcome:
-    """The user removed the app on Instagram: revoke the account unless it was granted since."""
-    parsed = _verify_signed_request(Kind.IG_DEAUTHORIZE, signed_request, raw_body, headers)
-    with transaction.atomic():
-        stored, duplicate = _store_instagram(Kind.IG_DEAUTHORIZE, "deauthorize", parsed)
-        if not duplicate:
-            result = _mark_revoked(
-                _instagram_account(parsed.user_id),
-                "The user removed Switchboard in Instagram's settings.",
-                "webhook:instagram",
-                {"callback": "deauthorize"},
-                issued_at=parsed.issued_at,
-            )
-            _processed(stored, result)
-    return WebhookOutcome(stored, duplicate)
-
-
-def instagram_data_deletion_receive(
-    *, signed_request: str | None, raw_body: bytes, headers: Mapping[str, str]
-) -> WebhookOutcome:
-    """The user asked Meta to delete their data: purge it and answer {url, confirmation_code}."""
-    parsed = _verify_signed_request(Kind.IG_DATA_DELETION, signed_request, raw_body, headers)
-    with transaction.atomic():
-        stored, duplicate = _store_instagram(
-            Kind.IG_DATA_DELETION, "data_deletion", parsed, confirmation_code=secrets.token_hex(8)
-        )
-        if not duplicate:
-            _processed(stored, _purge_instagram_user(parsed.user_id, issued_at=parsed.issued_at))
-    return WebhookOutcome(
-        stored,
-        duplicate,
-        response={
-            "url": f"{settings.PUBLIC_BASE_URL}/webhooks/ig/data-deletion/status/"
-            f"{stored.confirmation_code}/",
-            "confirmation_code": stored.confirmation_code,
-        },
-    )
-
-
-def _verify_signed_request(
-    kind: str, signed_request: str | None, raw_body: bytes, headers: Mapping[str, str]
-) -> SignedRequest:
-    def refuse(error: str) -> WebhookRejected:
-        return _refuse(
-            platform=Platform.INSTAGRAM,
-            kind=kind,
-            error=error,
-            raw_body=raw_body,
-            headers=headers,
-            signature=(FORM_FIELD, signed_request),
-        )
-
-    if len(raw_body) > MAX_BODY_BYTES or len(signed_request or "") > MAX_BODY_BYTES:
-        raise refuse("body too large")
-    try:
-        return parse_signed_request(signed_request=signed_request)
-    except SignedRequestError as exc:
-        raise refuse(str(exc)) from None
-
-
-def _payload_key(kind: str, parsed: SignedRequest) -> str:
-    """Dedupe on what Meta signed, decoded: other spellings of one callback are the same event."""
-    return hashlib.sha256(kind.encode() + b"\n" + parsed.canonical_payload).hexdigest()
-
-
-def _instagram_account(app_scoped_id: str) -> LinkedAccount | None:
-    return _live_account(Platform.INSTAGRAM, app_scoped_id=app_scoped_id) or _live_account(
-        Platform.INSTAGRAM, external_id=app_scoped_id
-    )
-
-
-def _purge_instagram_user(app_scoped_id: str, *, issued_at: int | None) -> str:
-    accounts = list(
-        LinkedAccount.objects.select_for_update(of=("self",))
-        .select_related("client")
-        .filter(platform=Platform.INSTAGRAM)
-        .filter(Q(app_scoped_id=app_scoped_id) | Q(external_id=app_scoped_id))
-    )
-    if not accounts:
-        return "no-op: unknown account"
-    purged = kept = 0
-    for account in accounts:
-        # The request withdraws the authorization the user had when they made it. A link granted
-        # again after that holds none of its data — the reconnect replaced the tokens and re-read
-        # the profile under the new consent — so purging it would only kill a live grant the user
-        # gave afterwards (and let a captured old callback do so at any time). Older links of the
-        # same user, disconnected or not re-granted, are purged as Meta requires.
-        if _issued_before_grant(account, issued_at):
-            kept += 1
-            continue
-        _mark_revoked(
-            account, "The user asked Instagram to delete their data.", "webhook:instagram", {}
-        )
-        vault.credential_delete(account=account)
-        account.display_name = ""
-        account.avatar_url = ""
-        account.save(update_fields=["display_name", "avatar_url"])
-        audit_record(
-            action=AuditAction.CONNECTION_DATA_DELETED,
-            actor=None,
-            actor_label="webhook:instagram",
-            client=account.client,
-            target=account,
-            data={"purged": ["tokens", "display_name", "avatar_url"]},
-        )
-        purged += 1
-    if not purged:
-        return IGNORED_BEFORE_GRANT
-    kept_note = f"; kept {kept} account(s) granted again after the request" if kept else ""
-    return f"purged {purged} account(s){kept_note}"
-
-
-# --- Shared ------------------------------------------------------------------------------------
-
-
-def _store(**fields: Any) -> tuple[WebhookEvent, bool]:
+def store(**fields: Any) -> tuple[WebhookEvent, bool]:
     """Save the event; a verified duplicate (same dedupe key) returns the first one."""
     try:
         with transaction.atomic():
@@ -299,7 +75,7 @@ def _store(**fields: Any) -> tuple[WebhookEvent, bool]:
         return first, True
 
 
-def _live_account(platform: str, **lookup: str) -> LinkedAccount | None:
+def live_account(platform: str, **lookup: str) -> LinkedAccount | None:
     return (
         LinkedAccount.objects.select_related("client")
         .filter(platform=platform, **lookup)
@@ -308,7 +84,7 @@ def _live_account(platform: str, **lookup: str) -> LinkedAccount | None:
     )
 
 
-def _issued_before_grant(account: LinkedAccount, issued_at: int | None) -> bool:
+def issued_before_grant(account: LinkedAccount, issued_at: int | None) -> bool:
     """True when a callback speaks of an older grant than the account's current one (DESIGN §5).
 
     Whole seconds on both sides (the platforms send Unix seconds): a callback from the grant's
@@ -320,7 +96,7 @@ def _issued_before_grant(account: LinkedAccount, issued_at: int | None) -> bool:
     return issued_at < int(account.granted_at.timestamp())
 
 
-def _mark_revoked(
+def mark_revoked(
     account: LinkedAccount | None,
     reason: str,
     actor_label: str,
@@ -332,7 +108,7 @@ def _mark_revoked(
         return "no-op: unknown account"
     account = LinkedAccount.objects.select_for_update().get(pk=account.pk)
     # Checked under the row lock, so a reconnect committing meanwhile is seen.
-    if _issued_before_grant(account, issued_at):
+    if issued_before_grant(account, issued_at):
         return IGNORED_BEFORE_GRANT
     if account.state == State.DISCONNECT_PENDING:
         # Our own disconnect echoing back (TikTok reason 5): the platform side is done.
@@ -352,13 +128,13 @@ def _mark_revoked(
     return "revoked"
 
 
-def _processed(stored: WebhookEvent, result: str) -> None:
+def processed(stored: WebhookEvent, result: str) -> None:
     stored.processed_at = timezone.now()
     stored.result = result[:300]
     stored.save(update_fields=["processed_at", "result"])
 
 
-def _safe_json(raw_body: bytes) -> dict[str, Any]:
+def safe_json(raw_body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw_body[:MAX_BODY_BYTES])
     except (ValueError, UnicodeDecodeError):
@@ -373,7 +149,7 @@ def _safe_json(raw_body: bytes) -> dict[str, Any]:
 _SAFE_HEADERS = ("User-Agent", "Content-Type", "Content-Length")
 
 
-def _refuse(
+def refuse(
     *,
     platform: str,
     kind: str,
