@@ -39,7 +39,7 @@ if not (DEBUG or DEMO or TESTING):
         raise ImproperlyConfigured(
             "Switchboard refuses to start with DEBUG off: set "
             + ", ".join(_missing)
-            + " in the environment (see .env.example)."
+            + " in the environment (see .env.example), or DEBUG=1 on a development machine."
         )
 
 # Development fallbacks are only reachable when DEBUG, DEMO or TESTING is on (checked above).

@@ -90,10 +90,14 @@ def claim_due_expiry_notices(*, limit: int = 200) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return [
-        pk
-        for pk in due
-        if LinkedAccount.objects.filter(unclaimed, pk=pk).update(
-            expiry_notice_claimed_until=now + EXPIRY_NOTICE_CLAIM
-        )
-    ]
+    if not due:
+        return []
+    # One conditional UPDATE for the lot; the rows this sweep won carry its own claim time (a
+    # sweep racing it claimed the others with another).
+    until = now + EXPIRY_NOTICE_CLAIM
+    LinkedAccount.objects.filter(unclaimed, pk__in=due).update(expiry_notice_claimed_until=until)
+    return list(
+        LinkedAccount.objects.filter(pk__in=due, expiry_notice_claimed_until=until)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
