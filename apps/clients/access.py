@@ -34,6 +34,11 @@ def visible_client_ids(user: Any) -> QuerySet[Any] | None:
     return on_team
 
 
+def sees_every_client(user: Any) -> bool:
+    """An admin's scope: no filter at all (whole-table counts may be kept, apps/common/tallies)."""
+    return visible_client_ids(user) is None
+
+
 def clients_visible_to(user: Any) -> QuerySet[Client]:
     """Admins see every client; staff and managers see the clients whose team they are on,
     and managers also the clients they manage."""

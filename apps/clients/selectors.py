@@ -8,8 +8,9 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import clients_visible_to
+from apps.clients.access import clients_visible_to, sees_every_client
 from apps.clients.models import Client, ClientMembership
+from apps.clients.tallies import CLIENTS_BY_STATUS
 from apps.common.paging import Window, window
 from apps.connections.models import CLOSED_STATES, LinkedAccount
 from apps.connections.selectors import needs_attention_q
@@ -152,7 +153,12 @@ def my_clients(*, user: Any) -> QuerySet[Client]:
 
 
 def client_status_counts(*, user: Any) -> dict[str, int]:
-    """Active and archived clients the user can see, in one aggregate (for an admin over the
-    (status, name) index; for others over their own book)."""
-    counts = dict(clients_visible_to(user).order_by().values_list("status").annotate(n=Count("pk")))
+    """Active and archived clients the user can see: for others than admins one aggregate over
+    their own book; for an admin the whole table's, kept until a client service changes it."""
+
+    def count() -> dict[str, int]:
+        counts = clients_visible_to(user).order_by().values_list("status").annotate(n=Count("pk"))
+        return dict(counts)
+
+    counts = CLIENTS_BY_STATUS.read(count) if sees_every_client(user) else count()
     return {status: counts.get(status, 0) for status in Client.Status.values}

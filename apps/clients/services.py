@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from apps.audit.actions import AuditAction
 from apps.audit.services import audit_record
 from apps.clients.models import Client, ClientMembership, validate_timezone
+from apps.clients.tallies import CLIENTS_BY_STATUS
 from apps.staff.models import Role, User
 
 EDITABLE_FIELDS = ("name", "timezone", "notes", "account_manager")
@@ -80,6 +81,7 @@ def client_create(
                 account_manager=account_manager,
                 created_by=actor,
             )
+            CLIENTS_BY_STATUS.changed()
     except IntegrityError:  # a concurrent create with the same name won the race
         raise ValidationError({"name": "A client with this name already exists."}) from None
     audit_record(
@@ -147,6 +149,7 @@ def client_archive(*, actor: User, client: Client) -> Client:
     client.status = Client.Status.ARCHIVED
     client.archived_at = timezone.now()
     client.save(update_fields=["status", "archived_at"])
+    CLIENTS_BY_STATUS.changed()
     audit_record(action=AuditAction.CLIENT_ARCHIVED, actor=actor, client=client, target=client)
     return client
 
@@ -159,6 +162,7 @@ def client_unarchive(*, actor: User, client: Client) -> Client:
     client.status = Client.Status.ACTIVE
     client.archived_at = None
     client.save(update_fields=["status", "archived_at"])
+    CLIENTS_BY_STATUS.changed()
     audit_record(action=AuditAction.CLIENT_UNARCHIVED, actor=actor, client=client, target=client)
     return client
 

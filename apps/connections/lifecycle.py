@@ -24,6 +24,7 @@ from apps.connections.models import (
     State,
     StateChange,
 )
+from apps.connections.tallies import ACCOUNTS_BY_STATE
 
 NEEDS_HUMAN = NEEDS_HUMAN_STATES
 
@@ -111,6 +112,7 @@ def account_transition(
         account.notified_state = ""
         fields.append("notified_state")
     account.save(update_fields=fields)
+    ACCOUNTS_BY_STATE.changed()
     label = actor_label or (actor.label if actor is not None else "system")
     StateChange.objects.create(
         account=account,

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import scope_to_visible_clients
+from apps.clients.access import scope_to_visible_clients, sees_every_client
 from apps.clients.models import Client
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import (
@@ -22,6 +22,7 @@ from apps.connections.models import (
     State,
     StateChange,
 )
+from apps.connections.tallies import ACCOUNTS_BY_STATE
 
 
 def accounts_for_client(*, client: Client) -> list[LinkedAccount]:
@@ -54,20 +55,25 @@ def open_connect_links(*, client: Client) -> QuerySet[ConnectLink]:
 
 
 def health_counts(*, user: Any) -> dict[str, Any]:
-    """Counts by state and platform across the clients the user can see (one query: for an
-    admin an aggregate over the (state, platform) index, for others over their own book).
+    """Counts by state and platform across the clients the user can see: for others than admins
+    one aggregate over their own book; for an admin the whole table's, kept until an account is
+    created or changes state (connections/tallies.py).
 
     `total` is every account not yet disconnected; only `active` ones are connected in the sense
     a reader means (revoked or needs-reconnect accounts are not).
     """
-    rows = (
-        scope_to_visible_clients(LinkedAccount.objects.all(), user)
-        .exclude(state=State.DISCONNECTED)
-        .order_by()  # the default ordering would join every account's client
-        .values("platform", "state")
-        .annotate(n=Count("pk"))
-    )
-    counts = {(row["platform"], row["state"]): row["n"] for row in rows}
+
+    def count() -> dict[tuple[str, str], int]:
+        rows = (
+            scope_to_visible_clients(LinkedAccount.objects.all(), user)
+            .exclude(state=State.DISCONNECTED)
+            .order_by()  # the default ordering would join every account's client
+            .values("platform", "state")
+            .annotate(n=Count("pk"))
+        )
+        return {(row["platform"], row["state"]): row["n"] for row in rows}
+
+    counts = ACCOUNTS_BY_STATE.read(count) if sees_every_client(user) else count()
     table = []
     for state, label in State.choices:
         if state == State.DISCONNECTED:

@@ -47,6 +47,7 @@ from apps.connections.providers import Grant, Identity, provider_for
 from apps.connections.services import capability
 from apps.connections.services.attempts import attempt_call
 from apps.connections.services.refresh import next_refresh_due
+from apps.connections.tallies import ACCOUNTS_BY_STATE
 from apps.platforms.errors import PlatformError
 from apps.platforms.instagram import rules as instagram_rules
 from apps.platforms.types import TokenSet
@@ -490,6 +491,7 @@ def _link(
                     last_checked_at=now,
                     last_ok_at=now,
                 )
+                ACCOUNTS_BY_STATE.changed()
         except IntegrityError:
             raise _LinkedConcurrently from None
         outcome, before = Outcome.CONNECTED, None
