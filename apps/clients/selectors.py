@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import clients_visible_to, sees_every_client
+from apps.clients.access import clients_visible_to, scope_to_listed_clients, sees_every_client
 from apps.clients.models import Client, ClientMembership
 from apps.clients.tallies import CLIENTS_BY_STATUS
 from apps.common.paging import Window, window
@@ -157,8 +157,8 @@ def client_status_counts(*, user: Any) -> dict[str, int]:
     their own book; for an admin the whole table's, kept until a client service changes it."""
 
     def count() -> dict[str, int]:
-        counts = clients_visible_to(user).order_by().values_list("status").annotate(n=Count("pk"))
-        return dict(counts)
+        book = scope_to_listed_clients(Client.objects.all(), user, field="pk")
+        return dict(book.order_by().values_list("status").annotate(n=Count("pk")))
 
     counts = CLIENTS_BY_STATUS.read(count) if sees_every_client(user) else count()
     return {status: counts.get(status, 0) for status in Client.Status.values}
