@@ -13,6 +13,17 @@ from django.test.utils import override_settings
 from apps.clients.models import Client
 from apps.staff.models import Role, User
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
+from tests.scheduling import ordinary_scheduling
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    ordinary_scheduling()
+
+
+@pytest.fixture(autouse=True)
+def _ordinary_scheduling() -> None:
+    """See tests/scheduling.py: a real-time policy put on the run is undone before each test."""
+    ordinary_scheduling()
 
 
 @pytest.fixture(autouse=True)

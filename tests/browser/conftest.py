@@ -21,6 +21,8 @@ import pytest
 from django.conf import settings
 from django.test import Client as DjangoClient
 
+from tests.scheduling import ordinary_scheduling
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run next
 # to it. The tests themselves are synchronous, so this is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -195,6 +197,7 @@ def browser() -> Iterator[Any]:
         _unavailable("playwright is not installed")
     if not os.path.exists(CHROMIUM):
         _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    ordinary_scheduling()  # the driver and Chromium inherit our policy (tests/scheduling.py)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
