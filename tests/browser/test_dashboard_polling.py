@@ -8,6 +8,7 @@ visibilitychange, as the browser does when a tab goes to the background.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,14 +46,25 @@ SET_VISIBILITY = """(hidden) => {
 
 
 @pytest.fixture
-def dashboard(settings, page, live_server, staff_member, client_obj) -> Any:
+def dashboard(settings, page, live_server, staff_member, client_obj) -> Iterator[Any]:
     settings.HEALTH_POLL_INTERVAL = EVERY_MS / 1000
     settings.HEALTH_POLL_MAX_INTERVAL = MAX_MS / 1000
     LinkedAccountFactory(client=client_obj, state=State.ACTIVE)
     page.add_init_script(TIMELINE)
     sign_in_as(page, staff_member, live_server)
     page.goto("/")
-    return page
+    yield page
+    # Stop the polling and let a request on its way finish before the database is emptied: a
+    # request still running in the live server during the flush broke SQLite's shared test
+    # connection (FOREIGN KEY constraint failed at teardown).
+    page.evaluate(SET_VISIBILITY, True)
+    page.wait_for_function(
+        """() => {
+          const count = (kind) => window.__polls.filter(e => e.kind === kind).length;
+          return count("asked") === count("answered");
+        }""",
+        timeout=30_000,
+    )
 
 
 def timeline(page: Any) -> list[dict[str, Any]]:
