@@ -16,10 +16,6 @@ from tests.factories import ClientFactory, MembershipFactory, UserFactory
 from tests.scheduling import ordinary_scheduling
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    ordinary_scheduling()
-
-
 @pytest.fixture(autouse=True)
 def _ordinary_scheduling() -> None:
     """See tests/scheduling.py: a real-time policy put on the run is undone before each test."""

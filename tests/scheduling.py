@@ -4,8 +4,8 @@ Seen on this kind of machine: the pytest process was switched to a real-time pol
 priority 99) while it ran, by nothing in this project. Chromium and the Playwright driver, started
 afterwards, inherited it and spun at 95 % of both cores each, starving PostgreSQL and the live
 server (a 10-minute pass crawled past 30 minutes, and timed browser steps failed). Nothing in the
-suite needs real-time scheduling, so the suite puts itself back on SCHED_OTHER: at start, before
-each test and before it launches the browser, together with any child that inherited the policy.
+suite needs real-time scheduling, so the suite puts itself back on SCHED_OTHER before each test
+and before it launches the browser, together with any child that inherited the policy.
 """
 
 from __future__ import annotations

@@ -45,24 +45,22 @@ def clients_visible_to(user: Any) -> QuerySet[Client]:
     return scope_to_visible_clients(Client.objects.all(), user, field="pk")
 
 
-def scope_to_visible_clients(qs: QuerySet[M], user: Any, *, field: str = "client") -> QuerySet[M]:
-    """`qs` narrowed to rows whose `field` (a client or client id) the user may see."""
-    ids = visible_client_ids(user)
-    return qs if ids is None else qs.filter(**{f"{field}__in": ids})
+def scope_to_visible_clients(
+    qs: QuerySet[M], user: Any, *, field: str = "client", listed: bool = False
+) -> QuerySet[M]:
+    """`qs` narrowed to rows whose `field` (a client or client id) the user may see.
 
-
-def scope_to_listed_clients(qs: QuerySet[M], user: Any, *, field: str = "client") -> QuerySet[M]:
-    """`scope_to_visible_clients` with the person's client ids read first and passed as a list.
-
-    For reads over a large table (accounts): given a list, the database fetches those clients'
-    rows through the client index; given the subquery, PostgreSQL may hash the whole table
-    against it, which costs what the agency costs instead of what the person's book costs.
+    `listed` reads the person's client ids first and filters by the list, for reads over a large
+    table (accounts): given a list, the database fetches those clients' rows through the client
+    index; given the subquery, PostgreSQL may hash the whole table against it, which costs what
+    the agency costs instead of what the person's book costs.
     """
     ids = visible_client_ids(user)
     if ids is None:
         return qs
-    listed = [pk for row in ids for pk in row.values()]
-    return qs.filter(**{f"{field}__in": listed})
+    if listed:
+        return qs.filter(**{f"{field}__in": [pk for row in ids for pk in row.values()]})
+    return qs.filter(**{f"{field}__in": ids})
 
 
 def can_view_client(user: Any, client: Client) -> bool:

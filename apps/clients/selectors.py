@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import clients_visible_to, scope_to_listed_clients, sees_every_client
+from apps.clients.access import clients_visible_to, scope_to_visible_clients, sees_every_client
 from apps.clients.models import Client, ClientMembership
 from apps.clients.tallies import CLIENTS_BY_STATUS
 from apps.common.paging import Window, window
@@ -157,7 +157,7 @@ def client_status_counts(*, user: Any) -> dict[str, int]:
     their own book; for an admin the whole table's, kept until a client service changes it."""
 
     def count() -> dict[str, int]:
-        book = scope_to_listed_clients(Client.objects.all(), user, field="pk")
+        book = scope_to_visible_clients(Client.objects.all(), user, field="pk", listed=True)
         return dict(book.order_by().values_list("status").annotate(n=Count("pk")))
 
     counts = CLIENTS_BY_STATUS.read(count) if sees_every_client(user) else count()

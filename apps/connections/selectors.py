@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.clients.access import scope_to_listed_clients, sees_every_client
+from apps.clients.access import scope_to_visible_clients, sees_every_client
 from apps.clients.models import Client
 from apps.connections.lifecycle import warnings_for
 from apps.connections.models import (
@@ -65,7 +65,7 @@ def health_counts(*, user: Any) -> dict[str, Any]:
 
     def count() -> dict[tuple[str, str], int]:
         rows = (
-            scope_to_listed_clients(LinkedAccount.objects.all(), user)
+            scope_to_visible_clients(LinkedAccount.objects.all(), user, listed=True)
             .exclude(state=State.DISCONNECTED)
             .order_by()  # the default ordering would join every account's client
             .values("platform", "state")
@@ -145,7 +145,7 @@ def needs_attention(*, user: Any, limit: int = 20) -> list[LinkedAccount]:
     """
     now = timezone.now()
     qs = (
-        scope_to_listed_clients(LinkedAccount.objects.all(), user)
+        scope_to_visible_clients(LinkedAccount.objects.all(), user, listed=True)
         .filter(needs_attention_q(now=now))
         .select_related("client", "credential")
         .order_by("-state_changed_at")[:limit]

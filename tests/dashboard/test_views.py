@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.clients.models import Client
+from apps.clients.services import client_archive, client_create, client_unarchive
 from tests.factories import ClientFactory, MembershipFactory
 from tests.staff.helpers import signed_in
 
@@ -50,11 +53,6 @@ def test_it_counts_every_client_for_an_admin(admin_user, client_obj):
 def test_an_admins_client_counts_are_kept_and_follow_every_client_service(admin_user, manager):
     """The admin's whole-table counts are kept (apps/clients/tallies.py); each service that
     creates a client or changes its status makes the next dashboard count again."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from apps.clients.services import client_archive, client_create, client_unarchive
-
     http = signed_in(admin_user, reauthenticated=False)
 
     def counts() -> tuple[int, int]:
